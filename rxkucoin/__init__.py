@@ -1,0 +1,1 @@
+"""rxkucoin: KuCoin's private WebSocket streams as hot RxPY Observables."""

@@ -1,0 +1,286 @@
+"""Control frames of both dialects: decoding what the server sends, encoding what we send.
+
+Classic (PROTOCOL.md §3) frames are tagged by ``type``. Pro (§5) frames have no common tag:
+a welcome carries ``message``, an ack ``result``, a pong ``type`` or ``op``, a push ``T``.
+Push payloads stay raw here; `rxkucoin.models` decodes them once they are routed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+import msgspec
+
+from .exceptions import DecodeError
+from .models._base import decode_error
+
+__all__ = (
+    "ClassicAck",
+    "ClassicError",
+    "ClassicFrame",
+    "ClassicMessage",
+    "ClassicPong",
+    "ClassicWelcome",
+    "ProAck",
+    "ProError",
+    "ProFrame",
+    "ProPong",
+    "ProPush",
+    "ProWelcome",
+    "decode_classic",
+    "decode_pro",
+    "encode_classic_ping",
+    "encode_classic_request",
+    "encode_pro_auth",
+    "encode_pro_op_ping",
+    "encode_pro_request",
+)
+
+
+# --- Classic ---------------------------------------------------------------------------
+
+
+class _Classic(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    id: str | None = None
+
+
+class ClassicWelcome(_Classic, frozen=True, kw_only=True, tag="welcome"):
+    """``{"id": <connectId>, "type": "welcome"}``: the socket is ready."""
+
+
+class ClassicAck(_Classic, frozen=True, kw_only=True, tag="ack"):
+    """A subscribe or unsubscribe request was accepted; ``id`` is the request's."""
+
+
+class ClassicPong(_Classic, frozen=True, kw_only=True, tag="pong"):
+    """Answer to a ping; ``id`` echoes the ping's id.
+
+    Attributes:
+        timestamp: server time, when the server adds it (unit not documented).
+    """
+
+    timestamp: int | None = None
+
+
+class ClassicError(_Classic, frozen=True, kw_only=True, tag="error"):
+    """An error for a request (``id`` = request id) or for the whole connection.
+
+    Attributes:
+        code: KuCoin's WebSocket error code, an integer (401, 404, 509...).
+        data: KuCoin's explanation, e.g. ``"token is expired"``.
+    """
+
+    code: int
+    data: str | None = None
+
+
+class ClassicMessage(_Classic, frozen=True, kw_only=True, tag="message", rename="camel"):
+    """A push. ``data`` is kept raw and decoded by topic and subject later.
+
+    Attributes:
+        topic: the subscribed topic, with the concrete symbol for ``:SYMBOL`` topics.
+        subject: names the payload's shape.
+        user_id: the account's user id (private topics).
+        channel_type: ``"private"`` on private topics.
+        data: the payload's JSON text.
+    """
+
+    topic: str
+    subject: str | None = None
+    user_id: str | None = None
+    channel_type: str | None = None
+    data: msgspec.Raw = msgspec.Raw(b"null")
+
+
+ClassicFrame = ClassicWelcome | ClassicAck | ClassicPong | ClassicError | ClassicMessage
+
+_CLASSIC: Final[msgspec.json.Decoder[ClassicFrame]] = msgspec.json.Decoder(ClassicFrame)
+
+
+def decode_classic(raw: bytes | str) -> ClassicFrame:
+    """Decode one Classic frame.
+
+    Raises:
+        DecodeError: not JSON, an unknown ``type``, or a malformed known frame.
+    """
+    try:
+        return _CLASSIC.decode(raw)
+    except msgspec.MsgspecError as exc:
+        raise decode_error(exc, topic=None) from None
+
+
+# --- Pro ---------------------------------------------------------------------------------
+
+
+class ProWelcome(msgspec.Struct, frozen=True, kw_only=True):
+    """The Pro socket is ready.
+
+    Attributes:
+        session_id: the server's session id.
+        ping_interval_ms: how often to ping, if the server said.
+        ping_timeout_ms: how long to wait for any frame before declaring the link dead.
+    """
+
+    session_id: str | None = None
+    ping_interval_ms: int | None = None
+    ping_timeout_ms: int | None = None
+
+
+class ProAck(msgspec.Struct, frozen=True, kw_only=True):
+    """``{"id", "result"}``: answer to a subscribe, unsubscribe or auth request.
+
+    Attributes:
+        id: the request id.
+        ok: whether the request succeeded (``result`` true, boolean or string).
+        code: an error code, when a failure carries one.
+        msg: an error message, when a failure carries one.
+    """
+
+    id: str
+    ok: bool
+    code: str | None = None
+    msg: str | None = None
+
+
+class ProPong(msgspec.Struct, frozen=True, kw_only=True):
+    """Answer to either ping form.
+
+    Attributes:
+        id: echoes the ping's id.
+        ts_ns: server time in ns, when present.
+    """
+
+    id: str | None = None
+    ts_ns: int | None = None
+
+
+class ProError(msgspec.Struct, frozen=True, kw_only=True):
+    """A Classic-style error frame on the Pro socket (e.g. ``token is expired``).
+
+    Attributes:
+        id: the request id, if the error answers one.
+        code: the error code as sent (integer or string on the wire, kept as text).
+        data: the explanation.
+    """
+
+    id: str | None
+    code: str
+    data: str | None = None
+
+
+class ProPush(msgspec.Struct, frozen=True, kw_only=True):
+    """A Pro push ``{T, P, d}``.
+
+    Attributes:
+        topic: ``T``, ``<channel>.<tradeType|accountType>`` such as ``orderAll.UNIFIED``.
+        push_time_ns: ``P``, the gateway's push time in ns (a timestamp, not a counter).
+        data: ``d``, the payload's JSON text.
+    """
+
+    topic: str
+    push_time_ns: int | None
+    data: msgspec.Raw
+
+
+ProFrame = ProWelcome | ProAck | ProPong | ProError | ProPush
+
+
+class _ProAny(msgspec.Struct, frozen=True, kw_only=True):
+    T: str | None = None
+    P: int | None = None
+    d: msgspec.Raw | None = None
+    id: str | int | None = None
+    result: bool | str | None = None
+    message: str | None = None
+    type: str | None = None
+    op: str | None = None
+    sessionId: str | None = None
+    pingInterval: int | None = None
+    pingTimeout: int | None = None
+    ts: int | None = None
+    code: int | str | None = None
+    data: str | None = None
+    msg: str | None = None
+
+
+_PRO: Final = msgspec.json.Decoder(_ProAny)
+
+
+def decode_pro(raw: bytes | str) -> ProFrame:
+    """Decode one Pro frame into its kind.
+
+    Raises:
+        DecodeError: not JSON, a malformed field, or a frame of no known kind.
+    """
+    try:
+        f = _PRO.decode(raw)
+    except msgspec.MsgspecError as exc:
+        raise decode_error(exc, topic=None) from None
+    if f.T is not None:
+        return ProPush(topic=f.T, push_time_ns=f.P, data=f.d or msgspec.Raw(b"null"))
+    ident = None if f.id is None else str(f.id)
+    if f.result is not None and ident is not None:
+        ok = f.result is True or (isinstance(f.result, str) and f.result.lower() == "true")
+        code = None if f.code is None else str(f.code)
+        return ProAck(id=ident, ok=ok, code=code, msg=f.msg or f.data)
+    if "welcome" in (f.message, f.op, f.type):
+        return ProWelcome(
+            session_id=f.sessionId, ping_interval_ms=f.pingInterval, ping_timeout_ms=f.pingTimeout
+        )
+    if "pong" in (f.type, f.op):
+        return ProPong(id=ident, ts_ns=f.ts)
+    if f.type == "error" or (f.code is not None and f.T is None):
+        return ProError(id=ident, code=str(f.code), data=f.data or f.msg)
+    raise DecodeError("frame of no known kind (no T, result, welcome, pong or error)")
+
+
+# --- Encoding ----------------------------------------------------------------------------
+
+_encode: Final = msgspec.json.Encoder().encode
+
+
+def _text(obj: Mapping[str, Any]) -> str:
+    return _encode(obj).decode()
+
+
+def encode_classic_request(
+    request_id: str, kind: str, topic: str, *, private: bool, response: bool = True
+) -> str:
+    """A Classic ``subscribe`` or ``unsubscribe`` frame (``kind``)."""
+    if kind not in ("subscribe", "unsubscribe"):
+        raise ValueError(f"request kind must be subscribe or unsubscribe, not {kind!r}")
+    return _text(
+        {
+            "id": request_id,
+            "type": kind,
+            "topic": topic,
+            "privateChannel": private,
+            "response": response,
+        }
+    )
+
+
+def encode_classic_ping(request_id: str) -> str:
+    """A Classic ping, also understood by the Pro socket (flow A)."""
+    return _text({"id": request_id, "type": "ping"})
+
+
+def encode_pro_request(
+    request_id: str, action: str, channel: str, params: Mapping[str, str]
+) -> str:
+    """A Pro ``SUBSCRIBE``/``UNSUBSCRIBE`` frame; ``params`` are flat (tradeType, symbol...)."""
+    action = action.upper()
+    if action not in ("SUBSCRIBE", "UNSUBSCRIBE"):
+        raise ValueError(f"action must be SUBSCRIBE or UNSUBSCRIBE, not {action!r}")
+    return _text({"id": request_id, "action": action, "channel": channel, **params})
+
+
+def encode_pro_op_ping(request_id: str, timestamp_ms: int) -> str:
+    """The Pro ``op: ping`` form used by flow B clients."""
+    return _text({"id": request_id, "op": "ping", "timestamp": timestamp_ms})
+
+
+def encode_pro_auth(request_id: str, auth_fields: Mapping[str, str]) -> str:
+    """The Pro signed ``op: auth`` frame; ``auth_fields`` from `Credentials.ws_auth_fields`."""
+    return _text({"id": request_id, "op": "auth", **auth_fields})

@@ -1,0 +1,247 @@
+"""REST calls over aiohttp: bullet tokens now, reconciliation snapshots later.
+
+Every failure becomes a typed error from `rxkucoin.exceptions`, classified as fatal
+(`AuthError`, plain `RestError`) or retryable (`RateLimitError`, `ServerError`,
+`TransportError`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import urlencode
+
+import aiohttp
+import msgspec
+
+from ._auth import Credentials
+from .exceptions import (
+    AuthError,
+    CredentialsError,
+    RateLimitError,
+    RestError,
+    ServerError,
+    TransportError,
+)
+from .keys import Endpoints, Market, WsKey
+
+__all__ = ("InstanceServer", "RestClient", "Token")
+
+#: Gateway codes that mean "fix your key or its settings" (PROTOCOL.md §1.5).
+AUTH_CODES: Final = frozenset(
+    {
+        "400001",
+        "400002",
+        "400003",
+        "400004",
+        "400005",
+        "400006",
+        "400007",
+        "400008",
+        "400009",
+        "400010",
+        "400301",
+        "411100",
+    }
+)
+RATE_LIMIT_CODE: Final = "429000"
+SERVER_ERROR_CODE: Final = "500000"
+SUCCESS_CODE: Final = "200000"
+
+#: KuCoin's typical heartbeat numbers, used when the server does not say (Pro tokens).
+DEFAULT_PING_INTERVAL_MS: Final = 18_000
+DEFAULT_PING_TIMEOUT_MS: Final = 10_000
+
+
+@dataclass(frozen=True)
+class InstanceServer:
+    """One socket server a token may be used on.
+
+    Attributes:
+        endpoint: the ``wss://`` (or ``ws://`` for the simulator) URL to dial.
+        encrypt: whether the server uses TLS.
+        protocol: ``"websocket"``.
+        ping_interval_ms: how often the client should ping.
+        ping_timeout_ms: silence after which the link counts as dead.
+    """
+
+    endpoint: str
+    encrypt: bool = True
+    protocol: str = "websocket"
+    ping_interval_ms: int = DEFAULT_PING_INTERVAL_MS
+    ping_timeout_ms: int = DEFAULT_PING_TIMEOUT_MS
+
+
+@dataclass(frozen=True, repr=False)
+class Token:
+    """A connection token from a bullet endpoint.
+
+    The token itself grants access to the account's streams, so ``repr`` shows only its
+    first characters.
+
+    Attributes:
+        key: the WsKey it was fetched for.
+        value: the token.
+        servers: where it may be used; never empty.
+    """
+
+    key: WsKey
+    value: str = field(compare=False)
+    servers: tuple[InstanceServer, ...]
+
+    def __repr__(self) -> str:
+        return f"Token(key={self.key.value!r}, value='{self.value[:6]}…', servers={self.servers!r})"
+
+
+class _Envelope(msgspec.Struct, frozen=True):
+    code: str | int | None = None
+    msg: str | None = None
+    data: msgspec.Raw | None = None
+
+
+class _Server(msgspec.Struct, frozen=True, rename="camel"):
+    endpoint: str
+    encrypt: bool = True
+    protocol: str = "websocket"
+    ping_interval: int = DEFAULT_PING_INTERVAL_MS
+    ping_timeout: int = DEFAULT_PING_TIMEOUT_MS
+
+
+class _Bullet(msgspec.Struct, frozen=True, rename="camel"):
+    token: str
+    instance_servers: list[_Server] | None = None
+
+
+_ENVELOPE: Final = msgspec.json.Decoder(_Envelope)
+_BULLET: Final = msgspec.json.Decoder(_Bullet)
+
+
+class RestClient:
+    """Signed REST calls to KuCoin's hosts (or the simulator's).
+
+    Args:
+        session: the aiohttp session to use; the caller owns and closes it.
+        endpoints: where KuCoin lives.
+        credentials: needed for private calls; ``None`` for public-only use.
+        timeout: seconds before a call counts as failed (`TransportError`).
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        endpoints: Endpoints | None = None,
+        credentials: Credentials | None = None,
+        *,
+        timeout: float = 10.0,
+    ) -> None:
+        self._session = session
+        self._endpoints = endpoints or Endpoints()
+        self._credentials = credentials
+        self._timeout = timeout
+
+    @property
+    def endpoints(self) -> Endpoints:
+        """The hosts this client talks to."""
+        return self._endpoints
+
+    async def fetch_token(self, key: WsKey) -> Token:
+        """Fetch a fresh connection token for ``key`` from its bullet endpoint.
+
+        Raises:
+            CredentialsError: ``key`` is private and no credentials were given.
+            AuthError: the credentials were rejected.
+            RateLimitError, ServerError, TransportError: transient; retry later.
+            RestError: any other rejection.
+        """
+        raw = await self.request("POST", key.market, key.token_path, signed=key.is_private)
+        try:
+            bullet = _BULLET.decode(raw)
+        except msgspec.MsgspecError as exc:
+            raise RestError(
+                "", f"malformed token answer: {exc}", status=200, path=key.token_path
+            ) from None
+        if bullet.instance_servers:
+            servers = tuple(
+                InstanceServer(s.endpoint, s.encrypt, s.protocol, s.ping_interval, s.ping_timeout)
+                for s in bullet.instance_servers
+            )
+        elif key is WsKey.PRIVATE_PRO_V2:
+            servers = (InstanceServer(self._endpoints.pro_private_ws),)
+        else:
+            raise RestError(
+                "", "token answer lists no instance servers", status=200, path=key.token_path
+            )
+        return Token(key=key, value=bullet.token, servers=servers)
+
+    async def get(
+        self, market: Market, path: str, params: Mapping[str, str] | None = None
+    ) -> bytes:
+        """A signed GET; returns the JSON text of ``data``."""
+        query = f"?{urlencode(params)}" if params else ""
+        return await self.request("GET", market, path + query, signed=True)
+
+    async def request(
+        self,
+        method: str,
+        market: Market,
+        path: str,
+        *,
+        body: Any = None,
+        signed: bool = True,
+    ) -> bytes:
+        """Send one request and return the raw JSON text of its ``data`` member.
+
+        Args:
+            method: HTTP method.
+            market: which REST host.
+            path: path with its query string, exactly as it is signed.
+            body: a JSON-able body, or ``None`` for no body.
+            signed: whether to add the signed ``KC-API-*`` headers.
+        """
+        text = "" if body is None else msgspec.json.encode(body).decode()
+        headers = {"Content-Type": "application/json", **self._endpoints.extra_headers()}
+        if signed:
+            if self._credentials is None:
+                raise CredentialsError(
+                    f"{path.split('?')[0]} needs API credentials and none were given",
+                    ("api_key", "api_secret", "api_passphrase"),
+                )
+            headers.update(self._credentials.headers(method, path, text))
+        url = self._endpoints.rest_base(market) + path
+        bare_path = path.split("?")[0]
+        try:
+            async with self._session.request(
+                method,
+                url,
+                data=text.encode() if text else None,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+            ) as response:
+                payload = await response.read()
+                status = response.status
+                reset = response.headers.get("gw-ratelimit-reset")
+        except TimeoutError as exc:
+            raise TransportError(f"{bare_path}: no answer within {self._timeout} s") from exc
+        except aiohttp.ClientError as exc:
+            raise TransportError(f"{bare_path}: {type(exc).__name__}: {exc}") from exc
+        return _unwrap(payload, status, bare_path, reset)
+
+
+def _unwrap(payload: bytes, status: int, path: str, reset: str | None) -> bytes:
+    try:
+        envelope = _ENVELOPE.decode(payload)
+    except msgspec.MsgspecError:
+        envelope = None
+    code = "" if envelope is None or envelope.code is None else str(envelope.code)
+    if status == 200 and code == SUCCESS_CODE and envelope is not None:
+        return bytes(envelope.data) if envelope.data is not None else b"null"
+    msg = (envelope.msg if envelope else None) or payload[:200].decode(errors="replace")
+    if status == 429 or code == RATE_LIMIT_CODE:
+        reset_ms = int(reset) if reset and reset.isdigit() else None
+        raise RateLimitError(code, msg, status=status, path=path, reset_ms=reset_ms)
+    if status >= 500 or code == SERVER_ERROR_CODE:
+        raise ServerError(code, msg, status=status, path=path)
+    if code in AUTH_CODES or status in (401, 403):
+        raise AuthError(code, msg, status=status, path=path)
+    raise RestError(code, msg, status=status, path=path)

@@ -1,0 +1,125 @@
+"""Every error rxkucoin raises, in one small tree.
+
+```
+RxKucoinError
+├── CredentialsError          missing or partial API credentials (a ValueError too)
+├── DecodeError               a frame or payload that does not match the protocol
+├── RestError                 KuCoin answered a REST call with an error code
+│   ├── AuthError             fatal: bad key, passphrase, signature, permission, IP, key version
+│   ├── RateLimitError        retryable: 429000, with the pool's reset time
+│   └── ServerError           retryable: HTTP 5xx or 500000
+└── TransportError            retryable: timeout or connection failure before an answer
+```
+
+Use `is_retryable` to tell the two families apart: a retryable error is worth another try
+after a pause, anything else needs the user to fix something first.
+
+No exception text ever contains an API secret or passphrase.
+"""
+
+from __future__ import annotations
+
+__all__ = (
+    "AuthError",
+    "CredentialsError",
+    "DecodeError",
+    "RateLimitError",
+    "RestError",
+    "RxKucoinError",
+    "ServerError",
+    "TransportError",
+    "is_retryable",
+)
+
+
+class RxKucoinError(Exception):
+    """Root of every error raised by rxkucoin."""
+
+
+class CredentialsError(RxKucoinError, ValueError):
+    """API credentials are missing, partial or malformed.
+
+    Attributes:
+        missing: names of the missing settings (e.g. ``("api_secret",)``).
+    """
+
+    def __init__(self, message: str, missing: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+class DecodeError(RxKucoinError):
+    """A frame or payload did not match what the protocol promises.
+
+    Attributes:
+        topic: the topic (Classic) or push channel ``T`` (Pro) the frame belongs to,
+            or ``None`` when the envelope itself could not be read.
+        path: JSON path of the offending value (e.g. ``$.data.orderTime``), if known.
+        reason: what was wrong, in msgspec's words.
+    """
+
+    def __init__(self, reason: str, *, topic: str | None = None, path: str | None = None) -> None:
+        where = f" at {path}" if path else ""
+        about = f" in topic {topic!r}" if topic else ""
+        super().__init__(f"cannot decode frame{about}{where}: {reason}")
+        self.topic = topic
+        self.path = path
+        self.reason = reason
+
+
+class RestError(RxKucoinError):
+    """KuCoin (or the simulator) rejected a REST call.
+
+    Attributes:
+        code: KuCoin's six-digit code as a string (``"400005"``), or ``""`` if none came.
+        msg: KuCoin's message.
+        status: the HTTP status.
+        path: the request path that failed (without query values that could be private).
+    """
+
+    def __init__(self, code: str, msg: str, *, status: int, path: str) -> None:
+        super().__init__(f"{path} failed: HTTP {status}, KuCoin code {code or '-'}: {msg}")
+        self.code = code
+        self.msg = msg
+        self.status = status
+        self.path = path
+
+
+class AuthError(RestError):
+    """The credentials were rejected: retrying will not help until they are fixed."""
+
+
+class RateLimitError(RestError):
+    """Too many requests (429000).
+
+    Attributes:
+        reset_ms: milliseconds until the rate-limit pool resets, from the
+            ``gw-ratelimit-reset`` header, or ``None`` if the server did not say.
+    """
+
+    def __init__(
+        self, code: str, msg: str, *, status: int, path: str, reset_ms: int | None = None
+    ) -> None:
+        super().__init__(code, msg, status=status, path=path)
+        self.reset_ms = reset_ms
+
+
+class ServerError(RestError):
+    """KuCoin failed internally (HTTP 5xx); worth retrying."""
+
+
+class TransportError(RxKucoinError):
+    """No answer: a timeout, a refused connection or a connection that broke mid-request."""
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Tell whether ``error`` is transient, i.e. worth retrying after a pause.
+
+    Args:
+        error: any exception.
+
+    Returns:
+        ``True`` for rate limits, server errors and transport failures; ``False`` for
+        everything else, including authentication failures and bad input.
+    """
+    return isinstance(error, RateLimitError | ServerError | TransportError)

@@ -1,0 +1,1 @@
+"""Typed payloads for every private topic, and the decoder registry."""

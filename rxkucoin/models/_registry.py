@@ -1,0 +1,85 @@
+"""One decoder registry for every known payload: (dialect, topic prefix, subject) → Struct."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import msgspec
+
+from ..keys import Dialect
+from . import futures, margin, pro, spot
+from ._base import (
+    Payload,
+    PayloadDecoder,
+    Registration,
+    UnknownPayload,
+    blank_to_null,
+    decode_error,
+)
+
+__all__ = ("REGISTRATIONS", "decode_payload", "payload_type", "registry_key")
+
+REGISTRATIONS: Final[tuple[Registration, ...]] = (
+    *spot.REGISTRATIONS,
+    *margin.REGISTRATIONS,
+    *futures.REGISTRATIONS,
+    *pro.REGISTRATIONS,
+)
+
+_Key = tuple[Dialect, str, str | None]
+
+
+def registry_key(dialect: Dialect, topic: str, subject: str | None) -> _Key:
+    """The registry key of a push.
+
+    Classic: the topic up to its first ``:`` and the subject. Pro: the push channel ``T``
+    without its last dotted part (``execution.lite.SPOT`` → ``execution.lite``).
+    """
+    if dialect is Dialect.CLASSIC:
+        return (dialect, topic.partition(":")[0], subject)
+    return (dialect, topic.rpartition(".")[0] or topic, None)
+
+
+def _build() -> dict[_Key, tuple[type[Payload], PayloadDecoder]]:
+    table: dict[_Key, tuple[type[Payload], PayloadDecoder]] = {}
+    for reg in REGISTRATIONS:
+        key = (reg.dialect, reg.prefix, reg.subject)
+        if key in table:
+            raise RuntimeError(f"two payload types registered for {key}")
+        table[key] = (reg.payload_type, reg.build_decoder())
+    return table
+
+
+_TABLE: Final = _build()
+_ANY: Final = msgspec.json.Decoder()
+
+
+def payload_type(dialect: Dialect, topic: str, subject: str | None) -> type[Payload] | None:
+    """The Struct a push on ``topic``/``subject`` decodes to, or ``None`` if unknown."""
+    entry = _TABLE.get(registry_key(dialect, topic, subject))
+    return entry[0] if entry else None
+
+
+def decode_payload(dialect: Dialect, topic: str, subject: str | None, raw: bytes) -> Payload:
+    """Decode one push payload into its typed Struct.
+
+    Args:
+        dialect: the socket's dialect.
+        topic: the Classic topic or the Pro push channel ``T``.
+        subject: the Classic subject (``None`` on Pro).
+        raw: the payload's JSON text (the ``data`` or ``d`` member).
+
+    Returns:
+        The typed payload, or an `UnknownPayload` for topics without a model.
+
+    Raises:
+        DecodeError: the payload does not match its model; names the topic and JSON path.
+    """
+    root = "$.data" if dialect is Dialect.CLASSIC else "$.d"
+    entry = _TABLE.get(registry_key(dialect, topic, subject))
+    try:
+        if entry is None:
+            return UnknownPayload(topic=topic, subject=subject, data=_ANY.decode(raw))
+        return entry[1](blank_to_null(raw))
+    except msgspec.MsgspecError as exc:
+        raise decode_error(exc, topic=topic, root=root) from None
