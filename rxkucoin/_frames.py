@@ -186,10 +186,13 @@ class ProPush(msgspec.Struct, frozen=True, kw_only=True):
 ProFrame = ProWelcome | ProAck | ProPong | ProError | ProPush
 
 
+_NULL: Final = msgspec.Raw(b"null")
+
+
 class _ProAny(msgspec.Struct, frozen=True, kw_only=True):
     T: str | None = None
     P: int | None = None
-    d: msgspec.Raw | None = None
+    d: msgspec.Raw = _NULL
     id: str | int | None = None
     result: bool | str | None = None
     message: str | None = None
@@ -218,7 +221,7 @@ def decode_pro(raw: bytes | str) -> ProFrame:
     except msgspec.MsgspecError as exc:
         raise decode_error(exc, topic=None) from None
     if f.T is not None:
-        return ProPush(topic=f.T, push_time_ns=f.P, data=f.d or msgspec.Raw(b"null"))
+        return ProPush(topic=f.T, push_time_ns=f.P, data=f.d)
     ident = None if f.id is None else str(f.id)
     if f.result is not None and ident is not None:
         ok = f.result is True or (isinstance(f.result, str) and f.result.lower() == "true")
