@@ -61,7 +61,10 @@ def test_classic_message_keeps_payload_raw() -> None:
 
 
 def test_classic_message_with_envelope_id() -> None:
-    raw = b'{"topic":"/account/balance","type":"message","subject":"account.balance","id":"354689988084000","data":{}}'
+    raw = (
+        b'{"topic":"/account/balance","type":"message","subject":"account.balance",'
+        b'"id":"354689988084000","data":{}}'
+    )
     frame = decode_classic(raw)
     assert isinstance(frame, ClassicMessage) and frame.id == "354689988084000"
 
