@@ -1,1 +1,86 @@
-"""Typed payloads for every private topic, and the decoder registry."""
+"""Typed payloads for every private topic, and the one decoder registry.
+
+Each payload is a frozen `msgspec.Struct`: snake_case names, decimal strings as `Decimal`,
+JSON numbers as `int`/`float`, blank strings as `None`. `decode_payload` picks the type
+from the dialect, topic and subject; topics without a model decode to `UnknownPayload`.
+"""
+
+from __future__ import annotations
+
+from ._base import Payload, UnknownPayload
+from ._registry import decode_payload, payload_type
+from .futures import (
+    CrossLeverage,
+    FuturesAvailableBalanceChange,
+    FuturesCrossLeverageChange,
+    FuturesFundingEvent,
+    FuturesMarginModeChange,
+    FuturesOrderChange,
+    FuturesOrderMarginChange,
+    FuturesPositionChange,
+    FuturesPositionMarkPrice,
+    FuturesPositionSettlement,
+    FuturesRiskLimitAdjustment,
+    FuturesStopOrderChange,
+    FuturesWalletBalance,
+    FuturesWithdrawHoldChange,
+)
+from .margin import (
+    IsolatedMarginAssetChange,
+    IsolatedMarginPositionChange,
+    MarginAssetBalance,
+    MarginDebtRatio,
+    MarginPositionStatus,
+)
+from .pro import (
+    ProBalance,
+    ProExecution,
+    ProExecutionLite,
+    ProLeverage,
+    ProLiquidationWarning,
+    ProOrder,
+    ProPosition,
+)
+from .spot import (
+    SpotBalanceChange,
+    SpotBalanceRelationContext,
+    SpotOrderChange,
+    SpotStopOrderChange,
+)
+
+__all__ = (
+    "CrossLeverage",
+    "FuturesAvailableBalanceChange",
+    "FuturesCrossLeverageChange",
+    "FuturesFundingEvent",
+    "FuturesMarginModeChange",
+    "FuturesOrderChange",
+    "FuturesOrderMarginChange",
+    "FuturesPositionChange",
+    "FuturesPositionMarkPrice",
+    "FuturesPositionSettlement",
+    "FuturesRiskLimitAdjustment",
+    "FuturesStopOrderChange",
+    "FuturesWalletBalance",
+    "FuturesWithdrawHoldChange",
+    "IsolatedMarginAssetChange",
+    "IsolatedMarginPositionChange",
+    "MarginAssetBalance",
+    "MarginDebtRatio",
+    "MarginPositionStatus",
+    "Payload",
+    "ProBalance",
+    "ProExecution",
+    "ProExecutionLite",
+    "ProLeverage",
+    "ProLiquidationWarning",
+    "ProOrder",
+    "ProPosition",
+    "SpotBalanceChange",
+    "SpotBalanceRelationContext",
+    "SpotOrderChange",
+    "SpotStopOrderChange",
+    "UnknownPayload",
+    "decode_payload",
+    "payload_type",
+)

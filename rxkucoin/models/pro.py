@@ -21,7 +21,6 @@ from ..keys import Dialect
 from ._base import Payload, Registration
 
 __all__ = (
-    "REGISTRATIONS",
     "ProBalance",
     "ProExecution",
     "ProExecutionLite",
