@@ -8,7 +8,11 @@ RxKucoinError
 │   ├── AuthError             fatal: bad key, passphrase, signature, permission, IP, key version
 │   ├── RateLimitError        retryable: 429000, with the pool's reset time
 │   └── ServerError           retryable: HTTP 5xx or 500000
+├── SubscriptionRejected      fatal for one topic: the server refused to subscribe it
+├── BufferOverflow            an async-iterator consumer fell too far behind
 └── TransportError            retryable: timeout or connection failure before an answer
+    └── ConnectionLost        retryable: a live socket died (drop, missed pongs, 24 h cut,
+                              expired token, no welcome)
 ```
 
 Use `is_retryable` to tell the two families apart: a retryable error is worth another try
@@ -21,12 +25,15 @@ from __future__ import annotations
 
 __all__ = (
     "AuthError",
+    "BufferOverflow",
+    "ConnectionLost",
     "CredentialsError",
     "DecodeError",
     "RateLimitError",
     "RestError",
     "RxKucoinError",
     "ServerError",
+    "SubscriptionRejected",
     "TransportError",
     "is_retryable",
 )
@@ -110,6 +117,51 @@ class ServerError(RestError):
 
 class TransportError(RxKucoinError):
     """No answer: a timeout, a refused connection or a connection that broke mid-request."""
+
+
+class ConnectionLost(TransportError):
+    """A socket died or never became ready; a new token and a new socket will be tried.
+
+    Attributes:
+        reason: what happened, in words (``"no pong within 10.0 s"``, ``"token is expired"``).
+        code: the server's error code when an error frame announced the end, else ``None``.
+    """
+
+    def __init__(self, reason: str, *, code: int | str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+class SubscriptionRejected(RxKucoinError):
+    """The server refused a topic; only that topic's subscribers see this error.
+
+    Attributes:
+        topic: the topic (Classic) or channel with its parameters (Pro) that was refused.
+        code: KuCoin's code (an int on Classic sockets, a string on Pro).
+        reason: KuCoin's explanation.
+    """
+
+    def __init__(self, topic: str, code: int | str | None, reason: str) -> None:
+        super().__init__(f"KuCoin refused topic {topic!r}: code {code}: {reason}")
+        self.topic = topic
+        self.code = code
+        self.reason = reason
+
+
+class BufferOverflow(RxKucoinError):
+    """An async iterator's buffer filled up because its consumer fell behind.
+
+    Raised instead of silently dropping events. Attributes:
+        capacity: the buffer size that was exceeded.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__(
+            f"consumer fell behind: more than {capacity} events waiting; "
+            "raise the buffer size or consume faster"
+        )
+        self.capacity = capacity
 
 
 def is_retryable(error: BaseException) -> bool:

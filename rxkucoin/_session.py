@@ -1,0 +1,439 @@
+"""One live socket, in plain asyncio: dial, welcome, auth, heartbeat, paced requests, frames.
+
+A `Session` knows nothing of Rx, topics' subscribers or reconnection. It reports every push
+to one callback, answers requests with their acks, and resolves `Session.closed` with the
+reason the socket ended (a `ConnectionLost` for anything a new socket may cure).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+import uuid
+import zlib
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+from urllib.parse import urlencode
+
+import aiohttp
+
+from . import _frames as fr
+from ._auth import Credentials
+from ._rest import AUTH_CODES, DEFAULT_PING_INTERVAL_MS, DEFAULT_PING_TIMEOUT_MS, Token
+from .exceptions import AuthError, ConnectionLost, DecodeError, RxKucoinError
+from .keys import Dialect, Endpoints, WsKey
+
+__all__ = ("Push", "Request", "Session", "open_session")
+
+log = logging.getLogger("rxkucoin.session")
+
+Push = fr.ClassicMessage | fr.ProPush
+
+#: KuCoin allows 100 client messages per 10 s per connection (PROTOCOL.md §3.5).
+MAX_MESSAGES: Final = 100
+MESSAGE_WINDOW_S: Final = 10.0
+
+
+@dataclass(frozen=True)
+class Request:
+    """One subscribe/unsubscribe frame's content.
+
+    Attributes:
+        label: what a rejection names (the topic text).
+        topic: Classic: the topic text to send (possibly comma-joined symbols).
+        channel: Pro: the channel.
+        params: Pro: the channel's parameters (tradeType, accountType, symbol).
+    """
+
+    label: str
+    topic: str = ""
+    channel: str = ""
+    params: tuple[tuple[str, str], ...] = ()
+
+
+class Rejected(RxKucoinError):
+    """The server answered a request with an error (internal; mapped by the caller)."""
+
+    def __init__(self, code: int | str | None, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+class _Pacer:
+    """Keeps outbound frames at or under MAX_MESSAGES per MESSAGE_WINDOW_S."""
+
+    def __init__(self, limit: int = MAX_MESSAGES, window: float = MESSAGE_WINDOW_S) -> None:
+        self._sent: deque[float] = deque()
+        self._limit = limit
+        self._window = window
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            now = loop.time()
+            while self._sent and now - self._sent[0] >= self._window:
+                self._sent.popleft()
+            if len(self._sent) >= self._limit:
+                await asyncio.sleep(self._sent[0] + self._window - now)
+                self._sent.popleft()
+            self._sent.append(loop.time())
+
+
+class Session:
+    """A socket that has been welcomed (and authenticated on Pro flow B).
+
+    Use `open_session` to make one.
+
+    Attributes:
+        key: the WsKey.
+        connect_id: the id this socket was opened with (Classic) or the server's session id.
+        ping_interval: seconds between pings.
+        ping_timeout: seconds of silence after a ping that count as a dead link.
+        closed: resolves with the exception that ended the socket.
+        decode_errors: frames that could not be decoded and were skipped.
+    """
+
+    def __init__(
+        self,
+        key: WsKey,
+        ws: aiohttp.ClientWebSocketResponse,
+        on_push: Callable[[Push], None],
+        *,
+        connect_id: str,
+        ping_interval: float,
+        ping_timeout: float,
+        ack_timeout: float,
+        op_ping: bool,
+    ) -> None:
+        self.key = key
+        self.connect_id = connect_id
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+        self.decode_errors = 0
+        self._ws = ws
+        self._on_push = on_push
+        self._ack_timeout = ack_timeout
+        self._op_ping = op_ping
+        self._pacer = _Pacer()
+        self._pending: dict[str, asyncio.Future[None]] = {}
+        self._ids = itertools.count(int(time.time() * 1000))
+        self._alive = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        self.closed: asyncio.Future[Exception] = loop.create_future()
+        self._tasks = [
+            loop.create_task(self._read(), name=f"rxkucoin:{key.value}:read"),
+            loop.create_task(self._heartbeat(), name=f"rxkucoin:{key.value}:heartbeat"),
+        ]
+
+    def next_id(self) -> str:
+        """A fresh request id."""
+        return str(next(self._ids))
+
+    async def send(self, text: str) -> None:
+        """Send one frame, waiting if the 100-per-10-s budget is spent."""
+        await self._pacer.wait()
+        if self.closed.done():
+            raise self.closed.result()
+        try:
+            await self._ws.send_str(text)
+        except (ConnectionError, RuntimeError, aiohttp.ClientError) as exc:
+            lost = ConnectionLost(f"send failed: {exc}")
+            self._end(lost)
+            raise lost from exc
+
+    async def request(self, kind: str, request: Request) -> None:
+        """Send a subscribe or unsubscribe request and wait for its ack.
+
+        Raises:
+            Rejected: the server answered with an error frame or a failed result.
+            ConnectionLost: the socket died or no ack came within the ack timeout.
+        """
+        request_id = self.next_id()
+        if self.key.dialect is Dialect.CLASSIC:
+            text = fr.encode_classic_request(
+                request_id, kind, request.topic, private=self.key.is_private
+            )
+        else:
+            text = fr.encode_pro_request(request_id, kind, request.channel, dict(request.params))
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = future
+        try:
+            await self.send(text)
+            async with asyncio.timeout(self._ack_timeout):
+                await future  # _end() fails it if the socket dies first
+        except TimeoutError:
+            lost = ConnectionLost(
+                f"no answer to {kind} {request.label!r} within {self._ack_timeout} s"
+            )
+            self._end(lost)
+            raise lost from None
+        finally:
+            self._pending.pop(request_id, None)
+
+    async def close(self) -> None:
+        """Close the socket cleanly and stop its tasks."""
+        self._end(ConnectionLost("closed by the client"))
+        for task in self._tasks:
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await self._ws.close()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def abort(self) -> None:
+        """Drop the socket at once (used when the link is known dead)."""
+        for task in self._tasks:
+            task.cancel()
+        with contextlib.suppress(Exception):
+            transport = self._ws._response.connection.transport  # type: ignore[union-attr]
+            if transport is not None:
+                transport.abort()
+
+    # --- internals -------------------------------------------------------------------
+
+    def _end(self, reason: Exception) -> None:
+        if self.closed.done():
+            return
+        self.closed.set_result(reason)
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(reason)
+        self._pending.clear()
+
+    async def _read(self) -> None:
+        reason: Exception = ConnectionLost("server closed the connection")
+        try:
+            async for message in self._ws:
+                if message.type is aiohttp.WSMsgType.TEXT:
+                    self._handle(message.data)
+                elif message.type is aiohttp.WSMsgType.BINARY:
+                    self._handle(inflate(message.data))
+                elif message.type is aiohttp.WSMsgType.ERROR:
+                    reason = ConnectionLost(f"socket error: {self._ws.exception()}")
+                    break
+            else:
+                code = self._ws.close_code
+                reason = ConnectionLost(f"server closed the connection (close code {code})")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug in the push callback must not look like a drop
+            log.exception("push handler failed on %s", self.key.value)
+            reason = exc
+        finally:
+            self._end(reason)
+
+    def _handle(self, raw: str | bytes) -> None:
+        self._alive.set()
+        try:
+            frame = (
+                fr.decode_classic(raw)
+                if self.key.dialect is Dialect.CLASSIC
+                else fr.decode_pro(raw)
+            )
+        except DecodeError as exc:
+            self.decode_errors += 1
+            log.warning("skipping undecodable frame on %s: %s", self.key.value, exc)
+            return
+        if isinstance(frame, fr.ClassicMessage | fr.ProPush):
+            self._on_push(frame)
+        elif isinstance(frame, fr.ClassicAck):
+            self._resolve(frame.id, None)
+        elif isinstance(frame, fr.ProAck):
+            self._resolve(
+                frame.id, None if frame.ok else Rejected(frame.code, frame.msg or "refused")
+            )
+        elif isinstance(frame, fr.ClassicError | fr.ProError):
+            error = Rejected(frame.code, frame.data or "error")
+            if frame.id is not None and frame.id in self._pending:
+                self._resolve(frame.id, error)
+            else:
+                self._end(
+                    ConnectionLost(f"server error {frame.code}: {frame.data}", code=frame.code)
+                )
+                asyncio.get_running_loop().create_task(self._ws.close())
+
+    def _resolve(self, request_id: str | None, error: Exception | None) -> None:
+        future = self._pending.get(request_id or "")
+        if future is None or future.done():
+            return
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
+
+    async def _heartbeat(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_ping = loop.time() + self.ping_interval
+        while not self.closed.done():
+            self._alive.clear()
+            try:
+                async with asyncio.timeout(max(0.0, next_ping - loop.time())):
+                    await self._alive.wait()
+                continue  # something arrived: the link is alive, keep waiting for the ping time
+            except TimeoutError:
+                pass
+            ping_id = self.next_id()
+            text = (
+                fr.encode_pro_op_ping(ping_id, int(time.time() * 1000))
+                if self._op_ping
+                else fr.encode_classic_ping(ping_id)
+            )
+            try:
+                await self.send(text)
+            except ConnectionLost:
+                return
+            next_ping = loop.time() + self.ping_interval
+            self._alive.clear()
+            try:
+                async with asyncio.timeout(self.ping_timeout):
+                    await self._alive.wait()
+            except TimeoutError:
+                self._end(ConnectionLost(f"no frame within {self.ping_timeout} s of a ping"))
+                self.abort()
+                return
+
+
+def inflate(data: bytes) -> bytes:
+    """Binary frames hold plain JSON or deflate-raw compressed JSON."""
+    if data[:1] in (b"{", b"["):
+        return data
+    try:
+        return zlib.decompress(data, -15)
+    except zlib.error:
+        return data
+
+
+async def open_session(
+    http: aiohttp.ClientSession,
+    key: WsKey,
+    on_push: Callable[[Push], None],
+    *,
+    token: Token | None,
+    credentials: Credentials | None = None,
+    endpoints: Endpoints | None = None,
+    welcome_timeout: float = 10.0,
+    ack_timeout: float = 10.0,
+) -> Session:
+    """Dial, wait for the welcome and (Pro without token) authenticate.
+
+    Args:
+        http: the aiohttp session that owns the socket.
+        key: which socket.
+        on_push: called on the loop thread with every push, in arrival order.
+        token: a fresh token; ``None`` on Pro means signed ``op: auth`` (flow B).
+        credentials: needed for Pro flow B.
+        endpoints: where the Pro socket is (Classic endpoints come with the token).
+        welcome_timeout: seconds to wait for the welcome (and the auth answer).
+        ack_timeout: seconds to wait for each request's answer.
+
+    Raises:
+        ConnectionLost: the socket could not be opened or was not welcomed in time.
+        AuthError: Pro flow B refused the credentials.
+    """
+    connect_id = uuid.uuid4().hex
+    if key.dialect is Dialect.CLASSIC:
+        if token is None:
+            raise ValueError(f"{key.value} needs a token")
+        server = token.servers[0]
+        url = _with_query(server.endpoint, {"token": token.value, "connectId": connect_id})
+        interval, timeout = server.ping_interval_ms, server.ping_timeout_ms
+    else:
+        base = (endpoints or Endpoints()).pro_private_ws
+        url = _with_query(base, {"token": token.value}) if token else base
+        interval, timeout = DEFAULT_PING_INTERVAL_MS, DEFAULT_PING_TIMEOUT_MS
+    try:
+        ws = await http.ws_connect(
+            url, autoping=True, max_msg_size=0, timeout=aiohttp.ClientWSTimeout(ws_close=2.0)
+        )
+    except aiohttp.WSServerHandshakeError as exc:
+        raise ConnectionLost(
+            f"socket handshake refused: HTTP {exc.status}", code=exc.status
+        ) from exc
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise ConnectionLost(f"cannot open socket: {type(exc).__name__}: {exc}") from exc
+    try:
+        async with asyncio.timeout(welcome_timeout):
+            welcome = await _await_welcome(ws, key)
+            if isinstance(welcome, fr.ProWelcome):
+                connect_id = welcome.session_id or connect_id
+                interval = welcome.ping_interval_ms or interval
+                timeout = welcome.ping_timeout_ms or timeout
+                if token is None:
+                    await _pro_auth(ws, credentials)
+    except TimeoutError:
+        await ws.close()
+        raise ConnectionLost(f"no welcome within {welcome_timeout} s") from None
+    except BaseException:
+        await ws.close()
+        raise
+    return Session(
+        key,
+        ws,
+        on_push,
+        connect_id=connect_id,
+        ping_interval=interval / 1000,
+        ping_timeout=timeout / 1000,
+        ack_timeout=ack_timeout,
+        op_ping=key.dialect is Dialect.PRO and token is None,
+    )
+
+
+def _with_query(url: str, params: dict[str, str]) -> str:
+    return url + ("&" if "?" in url else "?") + urlencode(params)
+
+
+async def _receive(ws: aiohttp.ClientWebSocketResponse) -> str | bytes:
+    message = await ws.receive()
+    if message.type is aiohttp.WSMsgType.TEXT:
+        return str(message.data)
+    if message.type is aiohttp.WSMsgType.BINARY:
+        return inflate(message.data)
+    raise ConnectionLost(f"socket closed before it was ready (close code {ws.close_code})")
+
+
+async def _await_welcome(
+    ws: aiohttp.ClientWebSocketResponse, key: WsKey
+) -> fr.ClassicWelcome | fr.ProWelcome:
+    while True:
+        raw = await _receive(ws)
+        try:
+            frame = fr.decode_classic(raw) if key.dialect is Dialect.CLASSIC else fr.decode_pro(raw)
+        except DecodeError:
+            continue
+        if isinstance(frame, fr.ClassicWelcome | fr.ProWelcome):
+            return frame
+        if isinstance(frame, fr.ClassicError | fr.ProError):
+            raise ConnectionLost(
+                f"refused before welcome: {frame.code} {frame.data}", code=frame.code
+            )
+
+
+async def _pro_auth(ws: aiohttp.ClientWebSocketResponse, credentials: Credentials | None) -> None:
+    if credentials is None:
+        raise ValueError("Pro signed auth needs credentials")
+    auth_id = uuid.uuid4().hex
+    await ws.send_str(fr.encode_pro_auth(auth_id, credentials.ws_auth_fields()))
+    while True:
+        raw = await _receive(ws)
+        try:
+            frame = fr.decode_pro(raw)
+        except DecodeError:
+            continue
+        if isinstance(frame, fr.ProAck) and frame.id == auth_id:
+            if frame.ok:
+                return
+            code = frame.code or ""
+            message = frame.msg or "authentication refused"
+            if code in AUTH_CODES or not code:
+                raise AuthError(code, message, status=401, path="ws op:auth")
+            raise ConnectionLost(f"auth failed: {code} {message}", code=code)
+        if isinstance(frame, fr.ProError):
+            raise AuthError(
+                frame.code, frame.data or "authentication refused", status=401, path="ws op:auth"
+            )
