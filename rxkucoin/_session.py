@@ -98,6 +98,7 @@ class Session:
         ping_timeout: seconds of silence after a ping that count as a dead link.
         closed: resolves with the exception that ended the socket.
         decode_errors: frames that could not be decoded and were skipped.
+        last_frame_at: wall-clock time (epoch seconds) of the last inbound frame.
     """
 
     def __init__(
@@ -117,6 +118,7 @@ class Session:
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
         self.decode_errors = 0
+        self.last_frame_at = time.time()
         self._ws = ws
         self._on_push = on_push
         self._ack_timeout = ack_timeout
@@ -230,6 +232,7 @@ class Session:
 
     def _handle(self, raw: str | bytes) -> None:
         self._alive.set()
+        self.last_frame_at = time.time()
         try:
             frame = (
                 fr.decode_classic(raw)

@@ -4,6 +4,7 @@
 RxKucoinError
 ├── CredentialsError          missing or partial API credentials (a ValueError too)
 ├── DecodeError               a frame or payload that does not match the protocol
+├── InvalidTopic              a malformed topic or Pro request (a ValueError too)
 ├── RestError                 KuCoin answered a REST call with an error code
 │   ├── AuthError             fatal: bad key, passphrase, signature, permission, IP, key version
 │   ├── RateLimitError        retryable: 429000, with the pool's reset time
@@ -29,6 +30,7 @@ __all__ = (
     "ConnectionLost",
     "CredentialsError",
     "DecodeError",
+    "InvalidTopic",
     "RateLimitError",
     "RestError",
     "RxKucoinError",
@@ -72,6 +74,10 @@ class DecodeError(RxKucoinError):
         self.topic = topic
         self.path = path
         self.reason = reason
+
+
+class InvalidTopic(RxKucoinError, ValueError):
+    """A topic string or Pro request that cannot be subscribed as written."""
 
 
 class RestError(RxKucoinError):

@@ -1,0 +1,399 @@
+"""One self-healing connection per WsKey, and the hot topic Observables it feeds.
+
+The socket's life is a *cold* Observable: subscribing fetches a fresh token, dials, replays
+every cached topic and then reports ``LIVE`` until the socket dies, which it reports as an
+error. Around it, in this order: `retry_with_backoff` (retryable errors only, backoff reset
+once live) and `share_resettable` (a new socket after an error or when the last topic
+leaves). A server that closes cleanly is treated as a retryable drop: KuCoin closes
+cleanly at its 24 h cut, and the same fresh-token path with backoff serves both cases
+without the hot loop an immediate ``repeat`` would risk.
+
+Pushes do not travel through Rx operators on their way in: the session's callback decodes
+each push once and hands it to its topic's subject by dict lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+import reactivex
+from reactivex import Observable, abc
+from reactivex import operators as ops
+from reactivex.disposable import Disposable
+from reactivex.subject import BehaviorSubject, Subject
+
+from ._auth import Credentials
+from ._events import ConnectionEvent, ConnectionState, EventKind, Gap
+from ._frames import ClassicMessage
+from ._rest import RestClient
+from ._session import Push, Rejected, Session, open_session
+from ._topics import MAX_TOPICS_PER_CONNECTION, TopicKey, batch_requests, route_candidates
+from .exceptions import (
+    ConnectionLost,
+    DecodeError,
+    SubscriptionRejected,
+    is_retryable,
+)
+from .keys import Dialect, Endpoints, WsKey
+from .models import decode_payload
+from .models._base import Payload
+from .operators import exponential_backoff, isolate, retry_with_backoff, share_resettable
+
+__all__ = ("Connection",)
+
+log = logging.getLogger("rxkucoin.connection")
+
+Item = Payload | Gap
+
+
+def _is_live(state: ConnectionState) -> bool:
+    return state is ConnectionState.LIVE
+
+
+class Connection:
+    """The connection of one WsKey: socket life, topic reference counts, routing, gaps.
+
+    Args:
+        ws_key: which socket.
+        http: the aiohttp session sockets are opened with.
+        rest: fetches tokens.
+        scheduler: the loop's scheduler; every wait is scheduled on it.
+        credentials: for Pro signed auth.
+        endpoints: for the Pro socket's URL.
+        backoff: attempt number to seconds between reconnects.
+        welcome_timeout: seconds to wait for each welcome.
+        ack_timeout: seconds to wait for each subscribe answer.
+        report: receives exceptions raised by subscribers (isolated) and decode failures.
+    """
+
+    def __init__(
+        self,
+        ws_key: WsKey,
+        http: aiohttp.ClientSession,
+        rest: RestClient,
+        scheduler: abc.SchedulerBase,
+        *,
+        credentials: Credentials | None = None,
+        endpoints: Endpoints | None = None,
+        backoff: Callable[[int], float] | None = None,
+        welcome_timeout: float = 10.0,
+        ack_timeout: float = 10.0,
+        report: Callable[[Exception], None] | None = None,
+    ) -> None:
+        self.ws_key = ws_key
+        self._http = http
+        self._rest = rest
+        self._scheduler = scheduler
+        self._credentials = credentials
+        self._endpoints = endpoints or rest.endpoints
+        self._welcome_timeout = welcome_timeout
+        self._ack_timeout = ack_timeout
+        self._report = report or (lambda exc: log.error("rxkucoin: %s", exc))
+        self._pro_signed = credentials is not None
+
+        self.state: BehaviorSubject[ConnectionState] = BehaviorSubject(ConnectionState.IDLE)
+        self.events: Subject[ConnectionEvent] = Subject()
+        self.token_fetches = 0
+        self.sessions_opened = 0
+
+        self._refs: dict[TopicKey, int] = {}
+        self._routes: dict[TopicKey, Subject[Item]] = {}
+        self._streams: dict[tuple[TopicKey, bool], Observable[Any]] = {}
+        self._acked: set[TopicKey] = set()
+        self._session: Session | None = None
+        self._link: abc.DisposableBase | None = None
+        self._ever_live = False
+        self._outage: tuple[float, str, set[TopicKey]] | None = None
+        self._flush_scheduled = False
+        self._to_subscribe: set[TopicKey] = set()
+        self._to_unsubscribe: set[TopicKey] = set()
+
+        socket_life: Observable[ConnectionState] = reactivex.create(self._subscribe_socket)
+        self._shared: Observable[ConnectionState] = socket_life.pipe(
+            retry_with_backoff(
+                scheduler,
+                backoff=backoff or exponential_backoff(),
+                is_retryable=is_retryable,
+                is_live=_is_live,
+                on_retry=self._on_retry,
+            ),
+            share_resettable(),
+        )
+
+    # --- public surface used by the client ------------------------------------------
+
+    @property
+    def topics(self) -> frozenset[TopicKey]:
+        """The topics currently held by at least one subscriber."""
+        return frozenset(self._refs)
+
+    def stream(self, key: TopicKey, *, with_gaps: bool = False) -> Observable[Any]:
+        """The one hot Observable of ``key`` (data only, or data and `Gap` markers)."""
+        cached = self._streams.get((key, with_gaps))
+        if cached is not None:
+            return cached
+
+        def subscribe(
+            observer: abc.ObserverBase[Any], _: abc.SchedulerBase | None = None
+        ) -> abc.DisposableBase:
+            subject = self._routes.get(key)
+            if subject is None:
+                subject = self._routes[key] = Subject()
+            source: Observable[Item] = subject
+            if not with_gaps:
+                source = subject.pipe(ops.filter(lambda item: not isinstance(item, Gap)))
+            inner = source.subscribe(observer)
+            self._acquire(key)
+            released = False
+
+            def dispose() -> None:
+                nonlocal released
+                if not released:
+                    released = True
+                    inner.dispose()
+                    self._release(key)
+
+            return Disposable(dispose)
+
+        stream = reactivex.create(subscribe).pipe(isolate(self._report))
+        self._streams[(key, with_gaps)] = stream
+        return stream
+
+    # --- reference counting -----------------------------------------------------------
+
+    def _acquire(self, key: TopicKey) -> None:
+        count = self._refs.get(key, 0)
+        self._refs[key] = count + 1
+        if count:
+            return
+        if len(self._refs) > MAX_TOPICS_PER_CONNECTION:
+            self._refs.pop(key)
+            self._fail_topic(
+                key,
+                SubscriptionRejected(
+                    str(key), None, f"more than {MAX_TOPICS_PER_CONNECTION} topics on one socket"
+                ),
+            )
+            return
+        self._to_unsubscribe.discard(key)
+        if self._link is None:
+            self._link = self._shared.subscribe(
+                on_next=self._on_state, on_error=self._on_fatal, scheduler=self._scheduler
+            )
+        elif self._session is not None and key not in self._acked:
+            self._to_subscribe.add(key)
+            self._schedule_flush()
+
+    def _release(self, key: TopicKey) -> None:
+        count = self._refs.get(key, 0) - 1
+        if count > 0:
+            self._refs[key] = count
+            return
+        self._refs.pop(key, None)
+        self._to_subscribe.discard(key)
+        if not self._refs:
+            self._close()
+            return
+        if key in self._acked:
+            self._to_unsubscribe.add(key)
+            self._schedule_flush()
+
+    def _close(self) -> None:
+        link, self._link = self._link, None
+        self._to_subscribe.clear()
+        self._to_unsubscribe.clear()
+        self._outage = None
+        if link is not None:
+            link.dispose()
+            self._emit("close", "last topic released")
+        self.state.on_next(ConnectionState.CLOSED)
+
+    def _schedule_flush(self) -> None:
+        # Subscribers arriving in the same loop tick share one round of requests.
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._start_flush)
+
+    def _start_flush(self) -> None:
+        self._flush_scheduled = False
+        session = self._session
+        if session is None:
+            return
+        subscribe, self._to_subscribe = self._to_subscribe, set()
+        unsubscribe, self._to_unsubscribe = self._to_unsubscribe, set()
+        asyncio.get_running_loop().create_task(self._flush(session, subscribe, unsubscribe))
+
+    async def _flush(
+        self, session: Session, subscribe: set[TopicKey], unsubscribe: set[TopicKey]
+    ) -> None:
+        with contextlib.suppress(ConnectionLost):
+            for request, keys in batch_requests(sorted(unsubscribe, key=str)):
+                for key in keys:
+                    self._acked.discard(key)
+                with contextlib.suppress(Rejected):
+                    await session.request("unsubscribe", request)
+            await self._subscribe_keys(session, [k for k in subscribe if k in self._refs])
+
+    async def _subscribe_keys(self, session: Session, keys: list[TopicKey]) -> None:
+        """Subscribe ``keys`` in batches; a rejected batch is retried key by key."""
+        for request, batch in batch_requests(sorted(keys, key=str)):
+            try:
+                await session.request("subscribe", request)
+            except Rejected as exc:
+                if len(batch) > 1:
+                    await self._subscribe_keys(session, list(batch)[:1])
+                    await self._subscribe_keys(session, list(batch)[1:])
+                    continue
+                self._refs.pop(batch[0], None)
+                self._fail_topic(
+                    batch[0], SubscriptionRejected(str(batch[0]), exc.code, exc.reason)
+                )
+                continue
+            now = time.time()
+            for key in batch:
+                if key in self._refs:
+                    self._acked.add(key)
+                    self._close_gap(key, now)
+            self._emit("response", f"subscribed {request.label}")
+
+    # --- the socket's life ----------------------------------------------------------
+
+    def _subscribe_socket(
+        self, observer: abc.ObserverBase[ConnectionState], _: abc.SchedulerBase | None = None
+    ) -> abc.DisposableBase:
+        task = asyncio.get_running_loop().create_task(
+            self._run(observer), name=f"rxkucoin:{self.ws_key.value}"
+        )
+
+        def cancel() -> None:
+            task.cancel()
+
+        return Disposable(cancel)
+
+    async def _run(self, observer: abc.ObserverBase[ConnectionState]) -> None:
+        session: Session | None = None
+        observer.on_next(
+            ConnectionState.RECONNECTING if self._ever_live else ConnectionState.CONNECTING
+        )
+        try:
+            session = await self._open()
+            self._session = session
+            self._acked.clear()
+            self._to_subscribe.clear()
+            await self._subscribe_keys(session, list(self._refs))
+            if session.closed.done():
+                raise session.closed.result()
+            kind: EventKind = "reconnected" if self._ever_live else "open"
+            self._ever_live = True
+            self._emit(kind, f"{len(self._acked)} topics live")
+            observer.on_next(ConnectionState.LIVE)
+            if self._to_subscribe or self._to_unsubscribe:
+                self._schedule_flush()
+            reason = await session.closed
+            raise reason
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if session is not None:
+                self._begin_outage(session, exc)
+            if (
+                isinstance(exc, ConnectionLost)
+                and self.ws_key.dialect is Dialect.PRO
+                and session is None
+                and self._credentials is not None
+            ):
+                self._pro_signed = not self._pro_signed  # prefer signed auth, fall back to A
+            observer.on_error(exc)
+        finally:
+            if self._session is session:
+                self._session = None
+            if session is not None:
+                await session.close()
+
+    async def _open(self) -> Session:
+        use_token = not (self.ws_key.dialect is Dialect.PRO and self._pro_signed)
+        token = None
+        if use_token:
+            self.token_fetches += 1
+            token = await self._rest.fetch_token(self.ws_key)
+        session = await open_session(
+            self._http,
+            self.ws_key,
+            self._on_push,
+            token=token,
+            credentials=self._credentials,
+            endpoints=self._endpoints,
+            welcome_timeout=self._welcome_timeout,
+            ack_timeout=self._ack_timeout,
+        )
+        self.sessions_opened += 1
+        if self.ws_key.is_private:
+            self._emit("authenticated", f"session {session.connect_id}")
+        return session
+
+    def _begin_outage(self, session: Session, exc: Exception) -> None:
+        if self._outage is None:
+            self._outage = (session.last_frame_at, str(exc), set(self._acked))
+        else:
+            self._outage[2].update(self._acked)
+        self._acked.clear()
+
+    def _close_gap(self, key: TopicKey, now: float) -> None:
+        if self._outage is None or key not in self._outage[2]:
+            return
+        start, cause, topics = self._outage
+        topics.discard(key)
+        if not topics:
+            self._outage = None
+        subject = self._routes.get(key)
+        if subject is not None:
+            subject.on_next(Gap(self.ws_key, (str(key),), start, now, cause))
+
+    def _on_retry(self, error: Exception, attempt: int, delay: float) -> None:
+        self._emit("reconnect", f"retry {attempt + 1} in {delay:.2f} s: {error}", error)
+
+    def _on_state(self, state: ConnectionState) -> None:
+        self.state.on_next(state)
+
+    def _on_fatal(self, error: Exception) -> None:
+        self._link = None
+        self._outage = None
+        self._emit("exception", str(error), error)
+        self.state.on_next(ConnectionState.FAILED)
+        for key in list(self._refs):
+            self._refs.pop(key, None)
+            self._fail_topic(key, error)
+
+    def _fail_topic(self, key: TopicKey, error: Exception) -> None:
+        self._emit("exception", str(error), error)
+        subject = self._routes.pop(key, None)
+        if subject is not None:
+            subject.on_error(error)
+
+    # --- routing ----------------------------------------------------------------------
+
+    def _on_push(self, frame: Push) -> None:
+        if isinstance(frame, ClassicMessage):
+            topic, subject = frame.topic, frame.subject
+        else:
+            topic, subject = frame.topic, None
+        try:
+            payload = decode_payload(self.ws_key.dialect, topic, subject, bytes(frame.data))
+        except DecodeError as exc:
+            self._emit("exception", str(exc), exc)
+            return
+        symbol = getattr(payload, "symbol", None)
+        for key in route_candidates(self.ws_key, topic, symbol):
+            target = self._routes.get(key)
+            if target is not None and key in self._refs:
+                target.on_next(payload)
+                return
+
+    def _emit(self, kind: EventKind, detail: str, error: Exception | None = None) -> None:
+        self.events.on_next(ConnectionEvent(kind, self.ws_key, time.time(), detail, error))

@@ -1,0 +1,83 @@
+"""What the library says about its connections: states, lifecycle events and gaps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Literal
+
+from .keys import WsKey
+
+__all__ = ("ConnectionEvent", "ConnectionState", "Gap")
+
+
+class ConnectionState(Enum):
+    """Where a WsKey's connection stands."""
+
+    IDLE = "idle"
+    """No topic is subscribed, so no socket is open."""
+    CONNECTING = "connecting"
+    """Fetching a token, dialing and replaying topics for the first time."""
+    LIVE = "live"
+    """Welcomed, and every cached topic acknowledged."""
+    RECONNECTING = "reconnecting"
+    """The socket died; a new token and socket are on the way (or waiting for backoff)."""
+    CLOSED = "closed"
+    """Closed on purpose, because the last topic was released."""
+    FAILED = "failed"
+    """Stopped for good by a fatal error, such as rejected credentials."""
+
+
+EventKind = Literal[
+    "open", "reconnect", "reconnected", "close", "response", "exception", "authenticated"
+]
+
+
+@dataclass(frozen=True)
+class ConnectionEvent:
+    """A lifecycle event, named as the seed SDK names them.
+
+    Attributes:
+        kind: ``open`` (first live), ``reconnect`` (the link dropped, a retry is coming),
+            ``reconnected`` (live again), ``close`` (closed on purpose), ``response`` (the
+            server acknowledged requests), ``exception`` (something failed; see ``error``),
+            ``authenticated`` (a private socket was welcomed or its auth op accepted).
+        ws_key: the connection.
+        time: when, in seconds since the epoch.
+        detail: a short human-readable explanation.
+        error: the exception, for ``exception`` and ``reconnect`` events.
+    """
+
+    kind: EventKind
+    ws_key: WsKey
+    time: float
+    detail: str = ""
+    error: Exception | None = None
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A stretch of time in which a topic's pushes may have been lost.
+
+    It runs from the last frame known good on the old socket to the moment the topic was
+    acknowledged again on the new one. Anything the account did in between must be
+    recovered from a REST snapshot.
+
+    Attributes:
+        ws_key: the connection that dropped.
+        topics: the topics affected (on a per-topic stream, just that topic).
+        start: last frame known good, seconds since the epoch.
+        end: when the topic was live again, seconds since the epoch.
+        cause: why the link dropped.
+    """
+
+    ws_key: WsKey
+    topics: tuple[str, ...]
+    start: float
+    end: float
+    cause: str
+
+    @property
+    def duration(self) -> float:
+        """Seconds between ``start`` and ``end``."""
+        return self.end - self.start
