@@ -1,0 +1,87 @@
+"""asyncio bridges: bounded async iteration and awaiting the first match."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import reactivex
+from reactivex.subject import Subject
+
+from rxkucoin.aio import aiter_observable, first
+from rxkucoin.exceptions import BufferOverflow
+
+
+async def test_async_for_reads_all_and_stops_on_completion() -> None:
+    got = [x async for x in aiter_observable(reactivex.of(1, 2, 3))]
+    assert got == [1, 2, 3]
+
+
+async def test_break_inside_async_with_disposes_subscription() -> None:
+    subject: Subject[int] = Subject()
+    async with aiter_observable(subject) as events:
+        subject.on_next(1)
+        async for value in events:
+            assert value == 1
+            break
+    assert not subject.observers
+
+
+async def test_values_arriving_later_wake_the_reader() -> None:
+    subject: Subject[int] = Subject()
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.01, subject.on_next, 7)
+    loop.call_later(0.02, subject.on_completed)
+    async with aiter_observable(subject) as events:
+        assert [v async for v in events] == [7]
+
+
+async def test_errors_arrive_after_buffered_values() -> None:
+    subject: Subject[int] = Subject()
+    async with aiter_observable(subject) as events:
+        subject.on_next(1)
+        subject.on_error(RuntimeError("boom"))
+        assert await anext(events) == 1
+        with pytest.raises(RuntimeError, match="boom"):
+            await anext(events)
+
+
+async def test_overflow_is_an_error_not_a_drop() -> None:
+    subject: Subject[int] = Subject()
+    async with aiter_observable(subject, capacity=3) as events:
+        for i in range(5):
+            subject.on_next(i)
+        assert not subject.observers  # stopped receiving at the overflow
+        got = [await anext(events) for _ in range(3)]
+        assert got == [0, 1, 2]
+        with pytest.raises(BufferOverflow) as info:
+            await anext(events)
+        assert info.value.capacity == 3
+
+
+def test_capacity_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        aiter_observable(reactivex.empty(), capacity=0)
+
+
+async def test_first_with_predicate_and_dispose() -> None:
+    subject: Subject[int] = Subject()
+    loop = asyncio.get_running_loop()
+    for i, v in enumerate([1, 4, 9, 16]):
+        loop.call_later(0.001 * (i + 1), subject.on_next, v)
+    assert await first(subject, lambda v: v > 5, timeout=5) == 9
+    assert not subject.observers
+
+
+async def test_first_times_out() -> None:
+    subject: Subject[int] = Subject()
+    with pytest.raises(TimeoutError):
+        await first(subject, timeout=0.01)
+    assert not subject.observers
+
+
+async def test_first_reports_completion_and_errors() -> None:
+    with pytest.raises(LookupError):
+        await first(reactivex.of(1, 2), lambda v: v > 5, timeout=1)
+    with pytest.raises(ValueError, match="bad"):
+        await first(reactivex.throw(ValueError("bad")), timeout=1)
