@@ -89,10 +89,9 @@ def parse_topics(ws_key: WsKey, subscription: str | Mapping[str, Any]) -> list[T
 
 
 def _parse_classic(ws_key: WsKey, topic: str) -> list[TopicKey]:
-    text = topic.strip()
-    if not text.startswith("/") or " " in text:
+    prefix, colon, symbols = topic.strip().partition(":")
+    if not prefix.startswith("/") or any(c.isspace() for c in prefix):
         raise InvalidTopic(f"{topic!r} is not a KuCoin topic: topics start with '/'")
-    prefix, colon, symbols = text.partition(":")
     if not colon:
         return [TopicKey(ws_key, prefix)]
     names = [s.strip() for s in symbols.split(",")]
