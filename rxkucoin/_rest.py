@@ -94,10 +94,13 @@ class Token:
         return f"Token(key={self.key.value!r}, value='{self.value[:6]}…', servers={self.servers!r})"
 
 
+_NULL: Final = msgspec.Raw(b"null")
+
+
 class _Envelope(msgspec.Struct, frozen=True):
     code: str | int | None = None
     msg: str | None = None
-    data: msgspec.Raw | None = None
+    data: msgspec.Raw = _NULL
 
 
 class _Server(msgspec.Struct, frozen=True, rename="camel"):
@@ -235,7 +238,7 @@ def _unwrap(payload: bytes, status: int, path: str, reset: str | None) -> bytes:
         envelope = None
     code = "" if envelope is None or envelope.code is None else str(envelope.code)
     if status == 200 and code == SUCCESS_CODE and envelope is not None:
-        return bytes(envelope.data) if envelope.data is not None else b"null"
+        return bytes(envelope.data)
     msg = (envelope.msg if envelope else None) or payload[:200].decode(errors="replace")
     if status == 429 or code == RATE_LIMIT_CODE:
         reset_ms = int(reset) if reset and reset.isdigit() else None
