@@ -186,7 +186,7 @@ class Connection:
             self._link = self._shared.subscribe(
                 on_next=self._on_state, on_error=self._on_fatal, scheduler=self._scheduler
             )
-        elif self._session is not None and key not in self._acked:
+        if self._session is not None and key not in self._acked:
             self._to_subscribe.add(key)
             self._schedule_flush()
 
@@ -205,14 +205,37 @@ class Connection:
             self._schedule_flush()
 
     def _close(self) -> None:
+        """The last topic left: unsubscribe what is still acknowledged, then close."""
         link, self._link = self._link, None
         self._to_subscribe.clear()
         self._to_unsubscribe.clear()
         self._outage = None
-        if link is not None:
-            link.dispose()
+        if link is None:
+            return
+        session, acked = self._session, sorted(self._acked, key=str)
+        self._acked.clear()
+        if session is None or not acked:
+            self._finish_close(link)
+            return
+        asyncio.get_running_loop().create_task(self._unsubscribe_then_close(session, acked, link))
+
+    async def _unsubscribe_then_close(
+        self, session: Session, keys: list[TopicKey], link: abc.DisposableBase
+    ) -> None:
+        try:
+            async with asyncio.timeout(self._ack_timeout):
+                for request, _ in batch_requests(keys):
+                    await session.request("unsubscribe", request)
+        except (TimeoutError, ConnectionLost, Rejected):
+            pass  # the socket closes next anyway
+        finally:
+            self._finish_close(link)
+
+    def _finish_close(self, link: abc.DisposableBase) -> None:
+        link.dispose()
+        if self._link is None:
             self._emit("close", "last topic released")
-        self.state.on_next(ConnectionState.CLOSED)
+            self.state.on_next(ConnectionState.CLOSED)
 
     def _schedule_flush(self) -> None:
         # Subscribers arriving in the same loop tick share one round of requests.

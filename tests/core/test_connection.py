@@ -1,0 +1,368 @@
+"""The per-WsKey connection through real sockets: sharing, ref counts, faults, gaps."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+import pytest
+from reactivex.scheduler.eventloop import AsyncIOScheduler
+
+from rxkucoin import AuthError, Credentials, WsKey
+from rxkucoin._connection import Connection
+from rxkucoin._events import ConnectionEvent, ConnectionState, Gap
+from rxkucoin._rest import RestClient
+from rxkucoin._topics import TopicKey, parse_topics
+from rxkucoin.exceptions import SubscriptionRejected
+from rxkucoin.models import SpotBalanceChange, SpotOrderChange
+from rxkucoin.sim import Simulator
+
+SPOT = WsKey.SPOT_PRIVATE_V1
+ORDERS = "/spotMarket/tradeOrdersV2"
+BALANCE = "/account/balance"
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    # Short heartbeats so that half-open links are noticed quickly.
+    async with Simulator(seed=11, ping_interval_ms=300, ping_timeout_ms=500) as simulator:
+        yield simulator
+
+
+MakeConnection = Callable[..., Connection]
+
+
+@pytest.fixture
+def connect(sim: Simulator, creds: Credentials, http: aiohttp.ClientSession) -> MakeConnection:
+    def make(key: WsKey = SPOT, credentials: Credentials | None = None) -> Connection:
+        used = credentials or creds
+        rest = RestClient(http, sim.endpoints, used, timeout=1.0)
+        scheduler = AsyncIOScheduler(asyncio.get_running_loop())
+        return Connection(
+            key,
+            http,
+            rest,
+            scheduler,
+            credentials=used,
+            backoff=lambda attempt: 0.05,
+            welcome_timeout=1.0,
+            ack_timeout=2.0,
+        )
+
+    return make
+
+
+def topic(text: str, key: WsKey = SPOT) -> TopicKey:
+    return parse_topics(key, text)[0]
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+def server_subscriptions(sim: Simulator) -> list[list[str]]:
+    return [[str(s) for s in session.subs] for session in sim._sessions_on(None)]
+
+
+class Recorder:
+    """Collects what a subscriber sees."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self.errors: list[Exception] = []
+        self.threads: set[int] = set()
+
+    def on_next(self, item: Any) -> None:
+        self.threads.add(threading.get_ident())
+        self.items.append(item)
+
+    def on_error(self, error: Exception) -> None:
+        self.threads.add(threading.get_ident())
+        self.errors.append(error)
+
+    @property
+    def gaps(self) -> list[Gap]:
+        return [i for i in self.items if isinstance(i, Gap)]
+
+    @property
+    def data(self) -> list[Any]:
+        return [i for i in self.items if not isinstance(i, Gap)]
+
+
+def watch(conn: Connection, text: str, *, with_gaps: bool = True) -> tuple[Recorder, Any]:
+    rec = Recorder()
+    disposable = conn.stream(topic(text), with_gaps=with_gaps).subscribe(rec.on_next, rec.on_error)
+    return rec, disposable
+
+
+async def live(conn: Connection) -> None:
+    await until(lambda: conn.state.value is ConnectionState.LIVE)
+
+
+async def test_two_subscribers_share_one_socket_and_one_subscription(
+    sim: Simulator, connect: MakeConnection
+) -> None:
+    conn = connect()
+    a, da = watch(conn, ORDERS)
+    b, db = watch(conn, ORDERS)
+    await live(conn)
+    assert sim.stats.connections["spot"] == 1
+    assert sim.stats.subscribe_frames == 1
+    assert server_subscriptions(sim) == [[ORDERS]]
+
+    sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+    await until(lambda: len(a.data) == 2 and len(b.data) == 2)
+    assert [o.type for o in a.data] == ["received", "open"]
+    assert a.data == b.data and isinstance(a.data[0], SpotOrderChange)
+    assert a.data[0].price == Decimal("30000")
+
+    da.dispose()
+    assert sim.stats.live_connections["spot"] == 1
+    db.dispose()
+    await until(lambda: sim.stats.live_connections["spot"] == 0)
+    assert conn.state.value is ConnectionState.CLOSED
+
+    _, dc = watch(conn, ORDERS)
+    await live(conn)
+    assert sim.stats.connections["spot"] == 2
+    assert conn.token_fetches == 2
+    dc.dispose()
+
+
+async def test_last_subscriber_unsubscribes_before_closing(
+    sim: Simulator, connect: MakeConnection
+) -> None:
+    conn = connect()
+    events: list[ConnectionEvent] = []
+    conn.events.subscribe(events.append)
+    _, d1 = watch(conn, ORDERS)
+    _, d2 = watch(conn, BALANCE)
+    await live(conn)
+    assert sorted(server_subscriptions(sim)[0]) == sorted([ORDERS, BALANCE])
+    d1.dispose()
+    await until(lambda: server_subscriptions(sim) == [[BALANCE]])
+    d2.dispose()
+    await until(lambda: sim.stats.live_connections["spot"] == 0)
+    assert [e.kind for e in events if e.kind in ("open", "close")] == ["open", "close"]
+
+
+async def test_subscribers_in_one_tick_share_one_round(
+    sim: Simulator, connect: MakeConnection
+) -> None:
+    conn = connect(WsKey.FUTURES_PRIVATE_V1)
+    base = conn.stream(topic("/contractAccount/wallet", WsKey.FUTURES_PRIVATE_V1)).subscribe()
+    await live(conn)
+    frames_before = sim.stats.subscribe_frames
+    keys = parse_topics(
+        WsKey.FUTURES_PRIVATE_V1, "/contract/position:" + ",".join(f"SYM{i}M" for i in range(150))
+    )
+    subs = [conn.stream(k).subscribe() for k in keys]
+    await until(lambda: len(conn._acked) == 151)
+    assert sim.stats.subscribe_frames - frames_before == 2  # 100 + 50 symbols
+    for s in subs:
+        s.dispose()
+    base.dispose()
+
+
+def fault_cases() -> list[tuple[str, Callable[[Simulator, Connection], Any]]]:
+    def reset(sim: Simulator, conn: Connection) -> None:
+        sim.faults.drop(how="reset")
+
+    def clean_close(sim: Simulator, conn: Connection) -> None:
+        sim.faults.drop(how="close")
+
+    def half_open(sim: Simulator, conn: Connection) -> None:
+        sim.faults.half_open()
+
+    def token_expired(sim: Simulator, conn: Connection) -> None:
+        sim.faults.expire_tokens()
+
+    def cut(sim: Simulator, conn: Connection) -> None:
+        sim.faults.cut_after(0.2)
+        conn.events.subscribe(
+            lambda e: sim.faults.cut_after(None) if e.kind == "reconnect" else None
+        )
+
+    def token_429(sim: Simulator, conn: Connection) -> None:
+        sim.faults.token_error("429", count=2)
+        sim.faults.drop()
+
+    def token_500(sim: Simulator, conn: Connection) -> None:
+        sim.faults.token_error("500")
+        sim.faults.drop()
+
+    def token_hang(sim: Simulator, conn: Connection) -> None:
+        sim.faults.token_error("hang")
+        sim.faults.drop()
+
+    def welcome_timeout(sim: Simulator, conn: Connection) -> None:
+        sim.faults.no_welcome(True)
+        seen = 0
+
+        def restore(e: ConnectionEvent) -> None:
+            nonlocal seen
+            if e.kind == "reconnect":
+                seen += 1
+                if seen == 2:  # the drop, then the attempt that got no welcome
+                    sim.faults.no_welcome(False)
+
+        conn.events.subscribe(restore)
+        sim.faults.drop()
+
+    return [
+        ("reset", reset),
+        ("clean_close", clean_close),
+        ("half_open", half_open),
+        ("token_expired", token_expired),
+        ("cut_24h", cut),
+        ("token_429", token_429),
+        ("token_500", token_500),
+        ("token_hang", token_hang),
+        ("welcome_timeout", welcome_timeout),
+    ]
+
+
+@pytest.mark.parametrize(("name", "inject"), fault_cases(), ids=[n for n, _ in fault_cases()])
+async def test_every_fault_heals_with_a_fresh_token_and_one_gap_per_topic(
+    sim: Simulator,
+    connect: MakeConnection,
+    name: str,
+    inject: Callable[[Simulator, Connection], Any],
+) -> None:
+    conn = connect()
+    orders, d1 = watch(conn, ORDERS)
+    balances, d2 = watch(conn, BALANCE)
+    plain, d3 = watch(conn, ORDERS, with_gaps=False)
+    await live(conn)
+    sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+    await until(lambda: len(orders.data) == 2 and len(balances.data) == 1)
+    bullets = sum(sim.stats.bullet_calls.values())
+
+    inject(sim, conn)
+    await until(lambda: len(orders.gaps) == 1 and len(balances.gaps) == 1, timeout=15)
+    await live(conn)
+
+    assert sum(sim.stats.bullet_calls.values()) > bullets, "reconnected with a fresh token"
+    assert sorted(server_subscriptions(sim)[-1]) == sorted([ORDERS, BALANCE])
+    gap = orders.gaps[0]
+    assert gap.ws_key is SPOT and gap.topics == (ORDERS,)
+    assert gap.start <= gap.end and gap.cause
+    assert balances.gaps[0].topics == (BALANCE,)
+
+    sim.engine.place_spot_order("demo", "BTC-USDT", "sell", "limit", "0.01", price="90000")
+    await until(lambda: len(orders.data) == 4 and len(balances.data) == 2)
+    await asyncio.sleep(0.1)
+    assert len(orders.gaps) == 1 and len(balances.gaps) == 1
+    assert not orders.errors and not balances.errors and not plain.errors
+    assert not any(isinstance(i, Gap) for i in plain.items)
+    assert [o.side for o in plain.items] == ["buy", "buy", "sell", "sell"]
+    for d in (d1, d2, d3):
+        d.dispose()
+
+
+async def test_rejected_credentials_stop_at_once(
+    sim: Simulator, connect: MakeConnection, creds: Credentials
+) -> None:
+    bad = Credentials(creds.api_key, creds.api_secret, "not-the-passphrase")
+    conn = connect(credentials=bad)
+    rec, _ = watch(conn, ORDERS)
+    other, _ = watch(conn, BALANCE)
+    await until(lambda: bool(rec.errors) and bool(other.errors))
+    await asyncio.sleep(0.3)  # several backoff periods: nothing more may happen
+    assert sum(sim.stats.bullet_calls.values()) == 1
+    assert isinstance(rec.errors[0], AuthError) and rec.errors[0].code == "400004"
+    assert "passphrase" in str(rec.errors[0]).lower()
+    assert conn.state.value is ConnectionState.FAILED
+
+
+async def test_rejected_topic_errors_only_its_subscribers(
+    sim: Simulator, connect: MakeConnection
+) -> None:
+    conn = connect()
+    good, _ = watch(conn, ORDERS)
+    await live(conn)
+    bad = Recorder()
+    conn.stream(topic("/no/such/topic")).subscribe(bad.on_next, bad.on_error)
+    await until(lambda: bool(bad.errors))
+    error = bad.errors[0]
+    assert isinstance(error, SubscriptionRejected)
+    assert error.topic == "/no/such/topic" and error.code == 404
+    assert topic("/no/such/topic") not in conn.topics
+    sim.faults.drop()
+    await until(lambda: len(good.gaps) == 1)
+    assert server_subscriptions(sim)[-1] == [ORDERS]
+    assert not good.errors
+
+
+async def test_a_raising_subscriber_does_not_stop_another(
+    sim: Simulator, connect: MakeConnection
+) -> None:
+    reported: list[Exception] = []
+    conn = connect()
+    conn._report = reported.append
+
+    def broken(_: Any) -> None:
+        raise RuntimeError("strategy bug")
+
+    conn.stream(topic(ORDERS)).subscribe(broken)
+    good, _ = watch(conn, ORDERS)
+    await live(conn)
+    sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+    sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.02", price="30000")
+    await until(lambda: len(good.data) == 4)
+    assert len(reported) == 1 and "strategy bug" in str(reported[0])
+    assert conn.state.value is ConnectionState.LIVE
+
+
+async def test_every_callback_runs_on_the_loop_thread(
+    sim: Simulator, connect: MakeConnection
+) -> None:
+    loop_thread = threading.get_ident()
+    conn = connect()
+    threads: set[int] = set()
+    conn.events.subscribe(lambda _: threads.add(threading.get_ident()))
+    conn.state.subscribe(lambda _: threads.add(threading.get_ident()))
+    rec, _ = watch(conn, ORDERS)
+    await live(conn)
+    sim.faults.token_error("500")
+    sim.faults.drop()  # exercise the backoff timers too
+    await until(lambda: len(rec.gaps) == 1)
+    sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+    await until(lambda: len(rec.data) == 2)
+    assert threads | rec.threads == {loop_thread}
+    assert threading.active_count() == 1 or all(
+        t.name.startswith(("asyncio", "MainThread")) or not t.name.startswith("Thread")
+        for t in threading.enumerate()
+    )
+
+
+async def test_pro_signed_auth_and_token_flow(sim: Simulator, connect: MakeConnection) -> None:
+    conn = connect(WsKey.PRIVATE_PRO_V2)
+    key = parse_topics(
+        WsKey.PRIVATE_PRO_V2, {"topic": "orderAll", "payload": {"tradeType": "UNIFIED"}}
+    )[0]
+    rec = Recorder()
+    conn.stream(key).subscribe(rec.on_next, rec.on_error)
+    await live(conn)
+    assert conn.token_fetches == 0  # flow B: signed op auth, no token
+    sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+    await until(lambda: len(rec.items) >= 1)
+    assert rec.items[0].event_type == "OPEN"
+    assert not rec.errors
+
+
+async def test_balance_stream_types(sim: Simulator, connect: MakeConnection) -> None:
+    conn = connect()
+    rec, _ = watch(conn, BALANCE, with_gaps=False)
+    await live(conn)
+    sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+    await until(lambda: len(rec.items) == 1)
+    change = rec.items[0]
+    assert isinstance(change, SpotBalanceChange)
+    assert change.available + change.hold == change.total
