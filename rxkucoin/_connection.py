@@ -24,7 +24,6 @@ from typing import Any
 import aiohttp
 import reactivex
 from reactivex import Observable, abc
-from reactivex import operators as ops
 from reactivex.disposable import Disposable
 from reactivex.subject import BehaviorSubject, Subject
 
@@ -41,15 +40,83 @@ from .exceptions import (
     is_retryable,
 )
 from .keys import Dialect, Endpoints, WsKey
-from .models import decode_payload
 from .models._base import Payload
-from .operators import exponential_backoff, isolate, retry_with_backoff, share_resettable
+from .models._registry import decoder_for
+from .operators import exponential_backoff, retry_with_backoff, share_resettable
 
 __all__ = ("Connection",)
 
 log = logging.getLogger("rxkucoin.connection")
 
 Item = Payload | Gap
+
+
+class _Sink:
+    """One subscriber of a topic, guarded: if it raises, it is reported and dropped."""
+
+    __slots__ = ("dropped", "observer", "report", "unsubscribe")
+
+    def __init__(
+        self,
+        observer: abc.ObserverBase[Any],
+        report: Callable[[Exception], None],
+        unsubscribe: Callable[[], None],
+    ) -> None:
+        self.observer = observer
+        self.report = report
+        self.unsubscribe = unsubscribe
+        self.dropped = False
+
+    def on_next(self, item: Any) -> None:
+        if self.dropped:
+            return
+        try:
+            self.observer.on_next(item)
+        except Exception as exc:
+            self._drop(exc)
+
+    def on_error(self, error: Exception) -> None:
+        if self.dropped:
+            return
+        self.dropped = True
+        try:
+            self.observer.on_error(error)
+        except Exception as exc:
+            self.report(exc)
+
+    def _drop(self, exc: Exception) -> None:
+        self.dropped = True
+        self.unsubscribe()
+        self.report(exc)
+
+
+class _Route:
+    """The subscribers of one topic: data only, and data with gap markers.
+
+    Plain lists rather than Subjects: delivering a push is the hot path, and a list walk
+    skips the Subject's lock and observer wrappers. Sinks guard themselves.
+    """
+
+    __slots__ = ("data", "full")
+
+    def __init__(self) -> None:
+        self.data: list[_Sink] = []
+        self.full: list[_Sink] = []
+
+    def deliver(self, payload: Payload) -> None:
+        for sink in self.data:
+            sink.on_next(payload)
+        for sink in self.full:
+            sink.on_next(payload)
+
+    def gap(self, gap: Gap) -> None:
+        for sink in self.full:
+            sink.on_next(gap)
+
+    def fail(self, error: Exception) -> None:
+        sinks, self.data, self.full = self.data + self.full, [], []
+        for sink in sinks:
+            sink.on_error(error)
 
 
 def _is_live(state: ConnectionState) -> bool:
@@ -103,7 +170,11 @@ class Connection:
         self.sessions_opened = 0
 
         self._refs: dict[TopicKey, int] = {}
-        self._routes: dict[TopicKey, Subject[Item]] = {}
+        self._routes: dict[TopicKey, _Route] = {}
+        # push kind -> (decoder, Classic route); cleared whenever topics change
+        self._push_cache: dict[object, tuple[Callable[[bytes], Payload], _Route | None]] = {}
+        self._pro_routes: dict[tuple[str, str | None], _Route | None] = {}
+        self._classic = ws_key.dialect is Dialect.CLASSIC
         self._streams: dict[tuple[TopicKey, bool], Observable[Any]] = {}
         self._acked: set[TopicKey] = set()
         self._session: Session | None = None
@@ -142,32 +213,42 @@ class Connection:
         def subscribe(
             observer: abc.ObserverBase[Any], _: abc.SchedulerBase | None = None
         ) -> abc.DisposableBase:
-            subject = self._routes.get(key)
-            if subject is None:
-                subject = self._routes[key] = Subject()
-            source: Observable[Item] = subject
-            if not with_gaps:
-                source = subject.pipe(ops.filter(lambda item: not isinstance(item, Gap)))
-            inner = source.subscribe(observer)
-            self._acquire(key)
+            route = self._routes.get(key)
+            if route is None:
+                route = self._routes[key] = _Route()
             released = False
 
             def dispose() -> None:
                 nonlocal released
-                if not released:
-                    released = True
-                    inner.dispose()
-                    self._release(key)
+                if released:
+                    return
+                released = True
+                sinks = route.full if with_gaps else route.data
+                if sink in sinks:
+                    # a new list, so that a delivery walking the old one is not disturbed
+                    sinks_now = [s for s in sinks if s is not sink]
+                    if with_gaps:
+                        route.full = sinks_now
+                    else:
+                        route.data = sinks_now
+                self._release(key)
 
+            sink = _Sink(observer, self._report, dispose)
+            if with_gaps:
+                route.full = [*route.full, sink]
+            else:
+                route.data = [*route.data, sink]
+            self._acquire(key)
             return Disposable(dispose)
 
-        stream = reactivex.create(subscribe).pipe(isolate(self._report))
+        stream: Observable[Any] = reactivex.create(subscribe)
         self._streams[(key, with_gaps)] = stream
         return stream
 
     # --- reference counting -----------------------------------------------------------
 
     def _acquire(self, key: TopicKey) -> None:
+        self._invalidate_routes()
         count = self._refs.get(key, 0)
         self._refs[key] = count + 1
         if count:
@@ -196,6 +277,7 @@ class Connection:
             self._refs[key] = count
             return
         self._refs.pop(key, None)
+        self._invalidate_routes()
         self._to_subscribe.discard(key)
         if not self._refs:
             self._close()
@@ -374,9 +456,9 @@ class Connection:
         topics.discard(key)
         if not topics:
             self._outage = None
-        subject = self._routes.get(key)
-        if subject is not None:
-            subject.on_next(Gap(self.ws_key, (str(key),), start, now, cause))
+        route = self._routes.get(key)
+        if route is not None:
+            route.gap(Gap(self.ws_key, (str(key),), start, now, cause))
 
     def _on_retry(self, error: Exception, attempt: int, delay: float) -> None:
         self._emit("reconnect", f"retry {attempt + 1} in {delay:.2f} s: {error}", error)
@@ -395,28 +477,57 @@ class Connection:
 
     def _fail_topic(self, key: TopicKey, error: Exception) -> None:
         self._emit("exception", str(error), error)
-        subject = self._routes.pop(key, None)
-        if subject is not None:
-            subject.on_error(error)
+        self._invalidate_routes()
+        route = self._routes.pop(key, None)
+        if route is not None:
+            route.fail(error)
 
     # --- routing ----------------------------------------------------------------------
 
     def _on_push(self, frame: Push) -> None:
         if isinstance(frame, ClassicMessage):
-            topic, subject = frame.topic, frame.subject
+            cache_key: object = (frame.topic, frame.subject)
         else:
-            topic, subject = frame.topic, None
+            cache_key = frame.topic
         try:
-            payload = decode_payload(self.ws_key.dialect, topic, subject, bytes(frame.data))
+            decode, route = self._push_cache[cache_key]
+        except KeyError:
+            decode, route = self._prepare(frame)
+        try:
+            payload = decode(bytes(frame.data))
         except DecodeError as exc:
             self._emit("exception", str(exc), exc)
             return
-        symbol = getattr(payload, "symbol", None)
+        if route is None and not self._classic:
+            route_key = (frame.topic, getattr(payload, "symbol", None))
+            try:
+                route = self._pro_routes[route_key]
+            except KeyError:
+                route = self._pro_routes[route_key] = self._find_route(*route_key)
+        if route is not None:
+            route.deliver(payload)
+
+    def _prepare(self, frame: Push) -> tuple[Callable[[bytes], Payload], _Route | None]:
+        """Look up (and cache) a push kind's decoder and, on Classic, its route."""
+        if isinstance(frame, ClassicMessage):
+            decode = decoder_for(Dialect.CLASSIC, frame.topic, frame.subject)
+            entry = decode, self._find_route(frame.topic, None)
+            self._push_cache[(frame.topic, frame.subject)] = entry
+            return entry
+        decode = decoder_for(Dialect.PRO, frame.topic, None)
+        self._push_cache[frame.topic] = (decode, None)  # Pro routes may depend on the symbol
+        return decode, None
+
+    def _invalidate_routes(self) -> None:
+        self._push_cache.clear()
+        self._pro_routes.clear()
+
+    def _find_route(self, topic: str, symbol: str | None) -> _Route | None:
         for key in route_candidates(self.ws_key, topic, symbol):
-            target = self._routes.get(key)
-            if target is not None and key in self._refs:
-                target.on_next(payload)
-                return
+            route = self._routes.get(key)
+            if route is not None and key in self._refs:
+                return route
+        return None
 
     def _emit(self, kind: EventKind, detail: str, error: Exception | None = None) -> None:
         self.events.on_next(ConnectionEvent(kind, self.ws_key, time.time(), detail, error))

@@ -114,6 +114,7 @@ class Session:
         op_ping: bool,
     ) -> None:
         self.key = key
+        self._classic = key.dialect is Dialect.CLASSIC
         self.connect_id = connect_id
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
@@ -234,11 +235,7 @@ class Session:
         self._alive.set()
         self.last_frame_at = time.time()
         try:
-            frame = (
-                fr.decode_classic(raw)
-                if self.key.dialect is Dialect.CLASSIC
-                else fr.decode_pro(raw)
-            )
+            frame = fr.decode_classic(raw) if self._classic else fr.decode_pro(raw)
         except DecodeError as exc:
             self.decode_errors += 1
             log.warning("skipping undecodable frame on %s: %s", self.key.value, exc)

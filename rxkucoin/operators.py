@@ -217,22 +217,39 @@ def isolate(report: Callable[[Exception], None]) -> Operator[T]:
             subscription = SerialDisposable()
             dropped = False
 
-            def guard(call: Callable[[], None]) -> None:
+            def drop(exc: Exception) -> None:
                 nonlocal dropped
+                dropped = True
+                subscription.dispose()
+                report(exc)
+
+            # Written out rather than through a shared helper: on_next is the hot path.
+            def on_next(value: T) -> None:
                 if dropped:
                     return
                 try:
-                    call()
+                    observer.on_next(value)
                 except Exception as exc:
-                    dropped = True
-                    subscription.dispose()
-                    report(exc)
+                    drop(exc)
+
+            def on_error(error: Exception) -> None:
+                if dropped:
+                    return
+                try:
+                    observer.on_error(error)
+                except Exception as exc:
+                    drop(exc)
+
+            def on_completed() -> None:
+                if dropped:
+                    return
+                try:
+                    observer.on_completed()
+                except Exception as exc:
+                    drop(exc)
 
             subscription.disposable = source.subscribe(
-                lambda value: guard(lambda: observer.on_next(value)),
-                lambda error: guard(lambda: observer.on_error(error)),
-                lambda: guard(observer.on_completed),
-                scheduler=scheduler,
+                on_next, on_error, on_completed, scheduler=scheduler
             )
             if dropped:
                 subscription.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 import msgspec
@@ -17,7 +18,7 @@ from ._base import (
     decode_error,
 )
 
-__all__ = ("REGISTRATIONS", "decode_payload", "payload_type", "registry_key")
+__all__ = ("REGISTRATIONS", "decode_payload", "decoder_for", "payload_type", "registry_key")
 
 REGISTRATIONS: Final[tuple[Registration, ...]] = (
     *spot.REGISTRATIONS,
@@ -60,6 +61,34 @@ def payload_type(dialect: Dialect, topic: str, subject: str | None) -> type[Payl
     return entry[0] if entry else None
 
 
+def decoder_for(dialect: Dialect, topic: str, subject: str | None) -> Callable[[bytes], Payload]:
+    """The function that decodes payloads of ``topic``/``subject``; look it up once, reuse it.
+
+    The returned function raises `DecodeError` (naming the topic and JSON path) for a
+    payload that does not match, and returns `UnknownPayload` for topics without a model.
+    """
+    root = "$.data" if dialect is Dialect.CLASSIC else "$.d"
+    entry = _TABLE.get(registry_key(dialect, topic, subject))
+    if entry is None:
+
+        def unknown(raw: bytes) -> Payload:
+            try:
+                return UnknownPayload(topic=topic, subject=subject, data=_ANY.decode(raw))
+            except msgspec.MsgspecError as exc:
+                raise decode_error(exc, topic=topic, root=root) from None
+
+        return unknown
+    decode = entry[1]
+
+    def typed(raw: bytes) -> Payload:
+        try:
+            return decode(blank_to_null(raw))
+        except msgspec.MsgspecError as exc:
+            raise decode_error(exc, topic=topic, root=root) from None
+
+    return typed
+
+
 def decode_payload(dialect: Dialect, topic: str, subject: str | None, raw: bytes) -> Payload:
     """Decode one push payload into its typed Struct.
 
@@ -75,11 +104,4 @@ def decode_payload(dialect: Dialect, topic: str, subject: str | None, raw: bytes
     Raises:
         DecodeError: the payload does not match its model; names the topic and JSON path.
     """
-    root = "$.data" if dialect is Dialect.CLASSIC else "$.d"
-    entry = _TABLE.get(registry_key(dialect, topic, subject))
-    try:
-        if entry is None:
-            return UnknownPayload(topic=topic, subject=subject, data=_ANY.decode(raw))
-        return entry[1](blank_to_null(raw))
-    except msgspec.MsgspecError as exc:
-        raise decode_error(exc, topic=topic, root=root) from None
+    return decoder_for(dialect, topic, subject)(raw)
