@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m rxkucoin.demo
+	$(BIN)/python -m rxkucoin demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check rxkucoin tests

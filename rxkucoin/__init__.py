@@ -2,21 +2,28 @@
 
 The public API is what this module exports; everything in a module whose name starts with
 an underscore is an implementation detail. Payload types live in `rxkucoin.models`, the
+generic Rx operators in `rxkucoin.operators`, asyncio bridges in `rxkucoin.aio`, and the
 embedded exchange simulator in `rxkucoin.sim`.
 """
 
 from __future__ import annotations
 
 from ._auth import Credentials
+from ._client import KucoinStreams
+from ._events import ConnectionEvent, ConnectionState, Gap
 from ._rest import InstanceServer, Token
 from .exceptions import (
     AuthError,
+    BufferOverflow,
+    ConnectionLost,
     CredentialsError,
     DecodeError,
+    InvalidTopic,
     RateLimitError,
     RestError,
     RxKucoinError,
     ServerError,
+    SubscriptionRejected,
     TransportError,
     is_retryable,
 )
@@ -26,17 +33,25 @@ __version__ = "0.1.0"
 
 __all__ = (
     "AuthError",
+    "BufferOverflow",
+    "ConnectionEvent",
+    "ConnectionLost",
+    "ConnectionState",
     "Credentials",
     "CredentialsError",
     "DecodeError",
     "Dialect",
     "Endpoints",
+    "Gap",
     "InstanceServer",
+    "InvalidTopic",
+    "KucoinStreams",
     "Market",
     "RateLimitError",
     "RestError",
     "RxKucoinError",
     "ServerError",
+    "SubscriptionRejected",
     "Token",
     "TransportError",
     "WsKey",

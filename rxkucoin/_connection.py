@@ -178,6 +178,7 @@ class Connection:
         self._streams: dict[tuple[TopicKey, bool], Observable[Any]] = {}
         self._acked: set[TopicKey] = set()
         self._session: Session | None = None
+        self._task: asyncio.Task[None] | None = None
         self._link: abc.DisposableBase | None = None
         self._ever_live = False
         self._outage: tuple[float, str, set[TopicKey]] | None = None
@@ -369,12 +370,28 @@ class Connection:
 
     # --- the socket's life ----------------------------------------------------------
 
+    def close_now(self) -> asyncio.Task[None] | None:
+        """Drop every topic and close the socket without unsubscribing (client shutdown).
+
+        Returns:
+            The socket's task, to await its cleanup, or ``None`` if no socket was open.
+        """
+        task = self._task
+        link, self._link = self._link, None
+        self._refs.clear()
+        self._invalidate_routes()
+        if link is not None:
+            link.dispose()
+            self.state.on_next(ConnectionState.CLOSED)
+        return task
+
     def _subscribe_socket(
         self, observer: abc.ObserverBase[ConnectionState], _: abc.SchedulerBase | None = None
     ) -> abc.DisposableBase:
         task = asyncio.get_running_loop().create_task(
             self._run(observer), name=f"rxkucoin:{self.ws_key.value}"
         )
+        self._task = task
 
         def cancel() -> None:
             task.cancel()

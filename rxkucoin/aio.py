@@ -25,12 +25,12 @@ from .exceptions import BufferOverflow
 
 __all__ = ("ObservableIterator", "aiter_observable", "first")
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 _DONE = object()
 
 
-class ObservableIterator(Generic[T], AsyncIterator[T]):
+class ObservableIterator(Generic[_T], AsyncIterator[_T]):
     """An async iterator over an Observable, with a bounded buffer.
 
     The subscription starts when the ``async with`` block is entered (or on the first
@@ -43,12 +43,12 @@ class ObservableIterator(Generic[T], AsyncIterator[T]):
         capacity: how many unread events may wait.
     """
 
-    def __init__(self, source: Observable[T], capacity: int = 10_000) -> None:
+    def __init__(self, source: Observable[_T], capacity: int = 10_000) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
         self._source = source
         self._capacity = capacity
-        self._buffer: deque[T] = deque()
+        self._buffer: deque[_T] = deque()
         self._end: BaseException | object | None = None
         self._wakeup: asyncio.Event | None = None
         self._subscription: abc.DisposableBase | None = None
@@ -61,7 +61,7 @@ class ObservableIterator(Generic[T], AsyncIterator[T]):
             self._on_next, self._on_error, self._on_completed
         )
 
-    def _on_next(self, value: T) -> None:
+    def _on_next(self, value: _T) -> None:
         if self._end is not None:
             return
         if len(self._buffer) >= self._capacity:
@@ -92,10 +92,10 @@ class ObservableIterator(Generic[T], AsyncIterator[T]):
         if self._end is None:
             self._finish(_DONE)
 
-    def __aiter__(self) -> ObservableIterator[T]:
+    def __aiter__(self) -> ObservableIterator[_T]:
         return self
 
-    async def __anext__(self) -> T:
+    async def __anext__(self) -> _T:
         self._start()
         while True:
             if self._buffer:
@@ -109,7 +109,7 @@ class ObservableIterator(Generic[T], AsyncIterator[T]):
             self._wakeup.clear()
             await self._wakeup.wait()
 
-    async def __aenter__(self) -> ObservableIterator[T]:
+    async def __aenter__(self) -> ObservableIterator[_T]:
         self._start()
         return self
 
@@ -122,7 +122,7 @@ class ObservableIterator(Generic[T], AsyncIterator[T]):
         self.close()
 
 
-def aiter_observable(source: Observable[T], *, capacity: int = 10_000) -> ObservableIterator[T]:
+def aiter_observable(source: Observable[_T], *, capacity: int = 10_000) -> ObservableIterator[_T]:
     """Iterate ``source`` with ``async for``; use it in ``async with`` so it always ends.
 
     Args:
@@ -133,11 +133,11 @@ def aiter_observable(source: Observable[T], *, capacity: int = 10_000) -> Observ
 
 
 async def first(
-    source: Observable[T],
-    predicate: Callable[[T], bool] | None = None,
+    source: Observable[_T],
+    predicate: Callable[[_T], bool] | None = None,
     *,
     timeout: float | None = None,  # noqa: ASYNC109 - the issue asks for a timeout argument
-) -> T:
+) -> _T:
     """Wait for the first event of ``source`` that satisfies ``predicate``.
 
     Args:
@@ -150,9 +150,9 @@ async def first(
         LookupError: the source completed without a match.
         Exception: whatever error the source ended with.
     """
-    future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
 
-    def on_next(value: T) -> None:
+    def on_next(value: _T) -> None:
         if future.done():
             return
         try:

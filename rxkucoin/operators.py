@@ -19,9 +19,9 @@ from .exceptions import is_retryable as _default_is_retryable
 
 __all__ = ("exponential_backoff", "isolate", "retry_with_backoff", "share_resettable")
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
-Operator = Callable[[Observable[T]], Observable[T]]
+_Operator = Callable[[Observable[_T]], Observable[_T]]
 
 
 def exponential_backoff(
@@ -61,9 +61,9 @@ def retry_with_backoff(
     *,
     backoff: Callable[[int], float] | None = None,
     is_retryable: Callable[[Exception], bool] = _default_is_retryable,
-    is_live: Callable[[T], bool] = lambda _: True,
+    is_live: Callable[[_T], bool] = lambda _: True,
     on_retry: Callable[[Exception, int, float], None] | None = None,
-) -> Operator[T]:
+) -> _Operator[_T]:
     """Resubscribe to the source after a retryable error, waiting longer each time.
 
     Fatal errors (``is_retryable`` false) pass straight through. The attempt counter goes
@@ -80,9 +80,9 @@ def retry_with_backoff(
     """
     delay_for = backoff or exponential_backoff()
 
-    def operator(source: Observable[T]) -> Observable[T]:
+    def operator(source: Observable[_T]) -> Observable[_T]:
         def subscribe(
-            observer: abc.ObserverBase[T], _: abc.SchedulerBase | None = None
+            observer: abc.ObserverBase[_T], _: abc.SchedulerBase | None = None
         ) -> abc.DisposableBase:
             attempt = 0
             # Two slots: a source failing synchronously inside subscribe must not have its
@@ -90,7 +90,7 @@ def retry_with_backoff(
             inner, pending = SerialDisposable(), SerialDisposable()
             stopped = False
 
-            def on_next(value: T) -> None:
+            def on_next(value: _T) -> None:
                 nonlocal attempt
                 if is_live(value):
                     attempt = 0
@@ -127,7 +127,7 @@ def retry_with_backoff(
     return operator
 
 
-def share_resettable() -> Operator[T]:
+def share_resettable() -> _Operator[_T]:
     """Share one subscription to the source among all subscribers, and start afresh after it ends.
 
     Like RxPY's ``share()`` (publish + ref count) except that an error, a completion or the
@@ -135,12 +135,12 @@ def share_resettable() -> Operator[T]:
     source anew instead of receiving a stale terminal event.
     """
 
-    def operator(source: Observable[T]) -> Observable[T]:
-        subject: Subject[T] | None = None
+    def operator(source: Observable[_T]) -> Observable[_T]:
+        subject: Subject[_T] | None = None
         connection: abc.DisposableBase | None = None
         count = 0
 
-        def reset(current: Subject[T]) -> abc.DisposableBase | None:
+        def reset(current: Subject[_T]) -> abc.DisposableBase | None:
             nonlocal subject, connection, count
             if subject is not current:
                 return None
@@ -148,7 +148,7 @@ def share_resettable() -> Operator[T]:
             return old
 
         def subscribe(
-            observer: abc.ObserverBase[T], scheduler: abc.SchedulerBase | None = None
+            observer: abc.ObserverBase[_T], scheduler: abc.SchedulerBase | None = None
         ) -> abc.DisposableBase:
             nonlocal subject, connection, count
             first = subject is None
@@ -199,7 +199,7 @@ def share_resettable() -> Operator[T]:
     return operator
 
 
-def isolate(report: Callable[[Exception], None]) -> Operator[T]:
+def isolate(report: Callable[[Exception], None]) -> _Operator[_T]:
     """Keep a subscriber that raises from hurting anyone else.
 
     Apply it after a share: each subscriber then gets its own guard. When the subscriber's
@@ -210,9 +210,9 @@ def isolate(report: Callable[[Exception], None]) -> Operator[T]:
         report: receives each exception a subscriber raised.
     """
 
-    def operator(source: Observable[T]) -> Observable[T]:
+    def operator(source: Observable[_T]) -> Observable[_T]:
         def subscribe(
-            observer: abc.ObserverBase[T], scheduler: abc.SchedulerBase | None = None
+            observer: abc.ObserverBase[_T], scheduler: abc.SchedulerBase | None = None
         ) -> abc.DisposableBase:
             subscription = SerialDisposable()
             dropped = False
@@ -224,7 +224,7 @@ def isolate(report: Callable[[Exception], None]) -> Operator[T]:
                 report(exc)
 
             # Written out rather than through a shared helper: on_next is the hot path.
-            def on_next(value: T) -> None:
+            def on_next(value: _T) -> None:
                 if dropped:
                     return
                 try:

@@ -11,17 +11,25 @@ import rxkucoin.models
 
 EXPECTED_TOP = {
     "AuthError",
+    "BufferOverflow",
+    "ConnectionEvent",
+    "ConnectionLost",
+    "ConnectionState",
     "Credentials",
     "CredentialsError",
     "DecodeError",
     "Dialect",
     "Endpoints",
+    "Gap",
     "InstanceServer",
+    "InvalidTopic",
+    "KucoinStreams",
     "Market",
     "RateLimitError",
     "RestError",
     "RxKucoinError",
     "ServerError",
+    "SubscriptionRejected",
     "Token",
     "TransportError",
     "WsKey",
@@ -39,7 +47,15 @@ def test_top_level_all_is_pinned() -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["rxkucoin", "rxkucoin.models", "rxkucoin.exceptions", "rxkucoin.keys"],
+    [
+        "rxkucoin",
+        "rxkucoin.models",
+        "rxkucoin.exceptions",
+        "rxkucoin.keys",
+        "rxkucoin.operators",
+        "rxkucoin.aio",
+        "rxkucoin.sim",
+    ],
 )
 def test_public_modules_declare_a_tuple_all(module: str) -> None:
     mod = importlib.import_module(module)
