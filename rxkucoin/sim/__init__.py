@@ -1,0 +1,35 @@
+"""The embedded KuCoin simulator: an offline exchange for demos, notebooks and tests.
+
+```python
+async with Simulator() as sim:
+    creds = sim.add_account("demo", balances={"USDT": "1000"})
+    endpoints = sim.endpoints          # point rxkucoin (or any KuCoin client) here
+    sim.engine.place_spot_order(...)   # the account engine causes the pushes
+    sim.faults.drop()                  # and the faults test the client's recovery
+```
+
+`Simulator` serves the REST hosts, the Classic and Pro sockets and fault injection
+(`Faults`); `Engine` holds the accounts and turns activity into pushes.
+"""
+
+from __future__ import annotations
+
+from ._engine import Engine
+from ._faults import FaultRecord, Faults, Undelivered
+from ._pushes import ClassicPush, ProEvent, Push
+from ._server import GatewayError, SimAccount, SimStats, Simulator, demo_credentials
+
+__all__ = (
+    "ClassicPush",
+    "Engine",
+    "FaultRecord",
+    "Faults",
+    "GatewayError",
+    "ProEvent",
+    "Push",
+    "SimAccount",
+    "SimStats",
+    "Simulator",
+    "Undelivered",
+    "demo_credentials",
+)
