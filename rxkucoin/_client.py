@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 import reactivex
@@ -52,6 +52,8 @@ class KucoinStreams:
             default).
         on_subscriber_error: receives exceptions raised by subscribers' callbacks (those
             subscribers are dropped; everyone else goes on). Logged by default.
+        pro_auth: how the Pro socket authenticates: ``"signed"`` (KuCoin's current
+            ``op: auth`` frame, falling back to a token) or ``"token"`` (token in the URL).
     """
 
     def __init__(
@@ -61,11 +63,13 @@ class KucoinStreams:
         endpoints: Endpoints | None = None,
         backoff: Callable[[int], float] | None = None,
         on_subscriber_error: Callable[[Exception], None] | None = None,
+        pro_auth: Literal["signed", "token"] = "signed",
     ) -> None:
         self._credentials = credentials
         self._endpoints = endpoints or Endpoints()
         self._backoff = backoff
         self._report = on_subscriber_error or _log_subscriber_error
+        self._pro_auth: Literal["signed", "token"] = pro_auth
         self._http: aiohttp.ClientSession | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._rest: RestClient | None = None
@@ -129,6 +133,7 @@ class KucoinStreams:
             endpoints=self._endpoints,
             backoff=self._backoff,
             report=self._report,
+            pro_auth=self._pro_auth,
         )
         self._connections[key] = connection
         return connection

@@ -19,7 +19,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 import reactivex
@@ -137,6 +137,9 @@ class Connection:
         welcome_timeout: seconds to wait for each welcome.
         ack_timeout: seconds to wait for each subscribe answer.
         report: receives exceptions raised by subscribers (isolated) and decode failures.
+        pro_auth: how the Pro socket authenticates first: ``"signed"`` (the ``op: auth``
+            frame, flow B; it falls back to a token after a failed attempt) or ``"token"``
+            (flow A, a ``/api/v2/bullet-private`` token in the URL).
     """
 
     def __init__(
@@ -152,6 +155,7 @@ class Connection:
         welcome_timeout: float = 10.0,
         ack_timeout: float = 10.0,
         report: Callable[[Exception], None] | None = None,
+        pro_auth: Literal["signed", "token"] = "signed",
     ) -> None:
         self.ws_key = ws_key
         self._http = http
@@ -162,7 +166,7 @@ class Connection:
         self._welcome_timeout = welcome_timeout
         self._ack_timeout = ack_timeout
         self._report = report or (lambda exc: log.error("rxkucoin: %s", exc))
-        self._pro_signed = credentials is not None
+        self._pro_signed = credentials is not None and pro_auth == "signed"
 
         self.state: BehaviorSubject[ConnectionState] = BehaviorSubject(ConnectionState.IDLE)
         self.events: Subject[ConnectionEvent] = Subject()

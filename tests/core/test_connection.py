@@ -366,3 +366,61 @@ async def test_balance_stream_types(sim: Simulator, connect: MakeConnection) -> 
     change = rec.items[0]
     assert isinstance(change, SpotBalanceChange)
     assert change.available + change.hold == change.total
+
+
+async def test_pro_token_flow_and_binary_frames(sim: Simulator, connect: MakeConnection) -> None:
+    conn = connect(WsKey.PRIVATE_PRO_V2)
+    conn._pro_signed = False  # flow A, as with pro_auth="token"
+    sim.faults.binary_frames(True)
+    key = parse_topics(
+        WsKey.PRIVATE_PRO_V2, {"topic": "balance", "payload": {"accountType": "SPOT"}}
+    )[0]
+    rec = Recorder()
+    conn.stream(key, with_gaps=True).subscribe(rec.on_next, rec.on_error)
+    await live(conn)
+    assert conn.token_fetches == 1
+    sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+    await until(lambda: len(rec.data) >= 1)
+    assert rec.data[0].currency == "USDT"
+    sim.faults.drop()
+    await until(lambda: len(rec.gaps) == 1)
+    assert conn.token_fetches == 2
+    assert not rec.errors
+
+
+async def test_lifecycle_events_in_the_seed_sdk_order(
+    sim: Simulator, connect: MakeConnection
+) -> None:
+    conn = connect()
+    events: list[ConnectionEvent] = []
+    states: list[ConnectionState] = []
+    conn.events.subscribe(events.append)
+    conn.state.subscribe(states.append)
+    rec, d = watch(conn, ORDERS)
+    await live(conn)
+    sim.faults.drop()
+    await until(lambda: len(rec.gaps) == 1)
+    await live(conn)
+    d.dispose()
+    await until(lambda: conn.state.value is ConnectionState.CLOSED)
+    kinds = [e.kind for e in events]
+    assert kinds == [
+        "authenticated",
+        "response",
+        "open",
+        "reconnect",
+        "authenticated",
+        "response",
+        "reconnected",
+        "close",
+    ]
+    reconnect = events[3]
+    assert reconnect.error is not None and "closed" in reconnect.detail
+    assert states == [
+        ConnectionState.IDLE,
+        ConnectionState.CONNECTING,
+        ConnectionState.LIVE,
+        ConnectionState.RECONNECTING,
+        ConnectionState.LIVE,
+        ConnectionState.CLOSED,
+    ]
