@@ -15,7 +15,7 @@ import time
 import uuid
 import zlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlencode
@@ -65,25 +65,46 @@ class Rejected(RxKucoinError):
         self.reason = reason
 
 
-class _Pacer:
-    """Keeps outbound frames at or under MAX_MESSAGES per MESSAGE_WINDOW_S."""
+class Pacer:
+    """Keeps outbound frames at or under ``limit`` per ``window`` seconds.
 
-    def __init__(self, limit: int = MAX_MESSAGES, window: float = MESSAGE_WINDOW_S) -> None:
+    Args:
+        limit: frames allowed per window (KuCoin: 100).
+        window: the window in seconds (KuCoin: 10).
+        clock: monotonic seconds; the loop's clock by default.
+        sleep: how to wait; `asyncio.sleep` by default.
+    """
+
+    def __init__(
+        self,
+        limit: int = MAX_MESSAGES,
+        window: float = MESSAGE_WINDOW_S,
+        *,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._sent: deque[float] = deque()
         self._limit = limit
         self._window = window
+        self._clock = clock
+        self._sleep = sleep
         self._lock = asyncio.Lock()
 
+    def _now(self) -> float:
+        return self._clock() if self._clock else asyncio.get_running_loop().time()
+
     async def wait(self) -> None:
+        """Return when one more frame may be sent, and count it."""
         async with self._lock:
-            loop = asyncio.get_running_loop()
-            now = loop.time()
-            while self._sent and now - self._sent[0] >= self._window:
-                self._sent.popleft()
-            if len(self._sent) >= self._limit:
-                await asyncio.sleep(self._sent[0] + self._window - now)
-                self._sent.popleft()
-            self._sent.append(loop.time())
+            while True:
+                now = self._now()
+                while self._sent and now - self._sent[0] >= self._window:
+                    self._sent.popleft()
+                if len(self._sent) < self._limit:
+                    break
+                # re-checked after waking: clocks and float sums may land a hair short
+                await self._sleep(max(self._sent[0] + self._window - now, 0.001))
+            self._sent.append(now)
 
 
 class Session:
@@ -124,7 +145,7 @@ class Session:
         self._on_push = on_push
         self._ack_timeout = ack_timeout
         self._op_ping = op_ping
-        self._pacer = _Pacer()
+        self._pacer = Pacer()
         self._pending: dict[str, asyncio.Future[None]] = {}
         self._ids = itertools.count(int(time.time() * 1000))
         self._alive = asyncio.Event()

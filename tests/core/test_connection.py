@@ -215,8 +215,12 @@ def fault_cases() -> list[tuple[str, Callable[[Simulator, Connection], Any]]]:
         conn.events.subscribe(restore)
         sim.faults.drop()
 
+    def error_frame(sim: Simulator, conn: Connection) -> None:
+        sim.faults.send_error(500, "system error")
+
     return [
         ("reset", reset),
+        ("error_frame", error_frame),
         ("clean_close", clean_close),
         ("half_open", half_open),
         ("token_expired", token_expired),

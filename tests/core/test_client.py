@@ -1,0 +1,127 @@
+"""KucoinStreams end to end: the seed SDK's subscription forms, errors, clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from rxkucoin import (
+    ConnectionState,
+    Credentials,
+    CredentialsError,
+    InvalidTopic,
+    KucoinStreams,
+    WsKey,
+)
+from rxkucoin.aio import aiter_observable, first
+from rxkucoin.models import ProOrder, SpotBalanceChange, SpotOrderChange
+from rxkucoin.sim import Simulator
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+async def test_seed_spot_example_translates_line_by_line(
+    sim: Simulator, creds: Credentials
+) -> None:
+    async with KucoinStreams(creds, endpoints=sim.endpoints) as streams:
+        got: list[Any] = []
+        streams.subscribe(
+            [
+                "/spotMarket/tradeOrders",
+                "/spotMarket/tradeOrdersV2",
+                "/account/balance",
+                "/spotMarket/advancedOrders",
+            ],
+            "spotPrivateV1",
+        ).subscribe(got.append)
+        await until(lambda: streams.connection("spotPrivateV1").state.value is ConnectionState.LIVE)
+        sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+        await until(lambda: len(got) >= 4)
+        kinds = {type(x).__name__ for x in got}
+        assert kinds == {"SpotOrderChange", "SpotBalanceChange"}
+        v2 = [x.type for x in got if isinstance(x, SpotOrderChange)]
+        assert v2.count("open") == 2 and v2.count("received") == 1  # V1 has no 'received'
+        assert sum(isinstance(x, SpotBalanceChange) for x in got) == 1
+
+
+async def test_seed_pro_example(sim: Simulator, creds: Credentials) -> None:
+    async with KucoinStreams(creds, endpoints=sim.endpoints) as streams:
+        orders = streams.subscribe(
+            [
+                {"topic": "orderAll", "payload": {"tradeType": "UNIFIED"}},
+                {"topic": "order", "payload": {"tradeType": "SPOT", "symbol": "BTC-USDT"}},
+            ],
+            WsKey.PRIVATE_PRO_V2,
+        )
+        async with aiter_observable(orders) as events:
+            await until(
+                lambda: streams.connection(WsKey.PRIVATE_PRO_V2).state.value is ConnectionState.LIVE
+            )
+            sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+            first_two = [await anext(events), await anext(events)]
+        assert all(isinstance(o, ProOrder) and o.symbol == "BTC-USDT" for o in first_two)
+
+
+async def test_first_helper_with_a_real_stream(sim: Simulator, creds: Credentials) -> None:
+    async with KucoinStreams(creds, endpoints=sim.endpoints) as streams:
+        orders = streams.subscribe("/spotMarket/tradeOrdersV2", "spotPrivateV1")
+        waiting = asyncio.ensure_future(first(orders, lambda o: o.type == "open", timeout=10))
+        await until(lambda: streams.connection("spotPrivateV1").state.value is ConnectionState.LIVE)
+        sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+        opened = await waiting
+        assert opened.status == "open"
+
+
+async def test_bad_input_is_a_typed_error_and_loses_nothing(
+    sim: Simulator, creds: Credentials
+) -> None:
+    async with KucoinStreams(creds, endpoints=sim.endpoints) as streams:
+        good: list[Any] = []
+        streams.subscribe("/account/balance", "spotPrivateV1").subscribe(good.append)
+        with pytest.raises(InvalidTopic):
+            streams.subscribe("account/balance", "spotPrivateV1")
+        with pytest.raises(ValueError):
+            streams.subscribe("/account/balance", "spotPrivateV9")
+        with pytest.raises(InvalidTopic):
+            streams.subscribe("/account/balance", WsKey.PRIVATE_PRO_V2)
+        await until(lambda: streams.connection("spotPrivateV1").state.value is ConnectionState.LIVE)
+        sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+        await until(lambda: len(good) == 1)
+
+
+async def test_private_key_without_credentials(
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("KUCOIN_API_KEY", "KUCOIN_API_SECRET", "KUCOIN_API_PASSPHRASE"):
+        monkeypatch.delenv(name, raising=False)
+    async with KucoinStreams(endpoints=sim.endpoints) as streams:
+        with pytest.raises(CredentialsError, match="KUCOIN_API_KEY"):
+            streams.subscribe("/account/balance", "spotPrivateV1")
+
+
+async def test_credentials_from_the_environment(
+    sim: Simulator, creds: Credentials, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KUCOIN_API_KEY", creds.api_key)
+    monkeypatch.setenv("KUCOIN_API_SECRET", creds.api_secret)
+    monkeypatch.setenv("KUCOIN_API_PASSPHRASE", creds.api_passphrase)
+    async with KucoinStreams(endpoints=sim.endpoints) as streams:
+        streams.subscribe("/account/balance", "spotPrivateV1").subscribe()
+        await until(lambda: streams.connection("spotPrivateV1").state.value is ConnectionState.LIVE)
+
+
+async def test_leaving_the_context_closes_every_socket(sim: Simulator, creds: Credentials) -> None:
+    async with KucoinStreams(creds, endpoints=sim.endpoints) as streams:
+        streams.subscribe("/account/balance", "spotPrivateV1").subscribe()
+        streams.subscribe("/contractAccount/wallet", "futuresPrivateV1").subscribe()
+        await until(lambda: sum(sim.stats.live_connections.values()) == 2)
+    await until(lambda: sum(sim.stats.live_connections.values()) == 0)
+    with pytest.raises(RuntimeError, match="async with"):
+        streams.subscribe("/account/balance", "spotPrivateV1")
