@@ -12,6 +12,7 @@ from ._auth import Credentials
 from ._client import KucoinStreams
 from ._events import ConnectionEvent, ConnectionState, Gap
 from ._rest import InstanceServer, Token
+from ._stream import TopicStream
 from .exceptions import (
     AuthError,
     BufferOverflow,
@@ -53,6 +54,7 @@ __all__ = (
     "ServerError",
     "SubscriptionRejected",
     "Token",
+    "TopicStream",
     "TransportError",
     "WsKey",
     "__version__",

@@ -10,7 +10,6 @@ from types import TracebackType
 from typing import Any, Literal
 
 import aiohttp
-import reactivex
 from reactivex import Observable
 from reactivex.scheduler.eventloop import AsyncIOScheduler
 
@@ -18,9 +17,30 @@ from ._auth import Credentials
 from ._connection import Connection
 from ._events import ConnectionEvent, ConnectionState
 from ._rest import RestClient
+from ._stream import TopicStream, merge_streams
 from ._topics import parse_topics
-from .exceptions import CredentialsError
+from .exceptions import CredentialsError, InvalidTopic
 from .keys import Endpoints, WsKey
+from .models import (
+    FuturesCrossLeverageChange,
+    FuturesMarginModeChange,
+    FuturesOrderChange,
+    FuturesPositionEvent,
+    FuturesStopOrderChange,
+    FuturesWalletEvent,
+    IsolatedMarginPositionChange,
+    MarginPositionEvent,
+    ProBalance,
+    ProExecution,
+    ProExecutionLite,
+    ProLeverage,
+    ProLiquidationWarning,
+    ProOrder,
+    ProPosition,
+    SpotBalanceChange,
+    SpotOrderChange,
+    SpotStopOrderChange,
+)
 
 __all__ = ("KucoinStreams",)
 
@@ -35,13 +55,13 @@ class KucoinStreams:
     Use it as an async context manager on the event loop that will run the streams::
 
         async with KucoinStreams(credentials, endpoints=sim.endpoints) as streams:
-            streams.subscribe("/spotMarket/tradeOrdersV2", "spotPrivateV1").subscribe(print)
+            streams.spot_orders().subscribe(print)
 
-    Every Observable it returns is hot and shared: subscribing the same topic twice uses
-    one server subscription on one socket; the socket opens with the first topic of its
-    WsKey and closes after the last one is released. Transient failures never error a
-    stream; they reconnect with a fresh token and, on ``with_gaps=True`` streams, leave a
-    `Gap` marker in order with the data.
+    Every stream it returns is hot and shared: subscribing the same topic twice uses one
+    server subscription on one socket; the socket opens with the first topic of its WsKey
+    and closes after the last one is released. Transient failures never error a stream;
+    they reconnect with a fresh token, and a stream's ``.with_gaps()`` twin carries a
+    `Gap` marker, in order with the data, for each outage.
 
     Args:
         credentials: API credentials; `Credentials.from_env()` when ``None`` and private
@@ -142,17 +162,18 @@ class KucoinStreams:
         self,
         topics: Subscription | Sequence[Subscription],
         ws_key: WsKey | str,
-        *,
-        with_gaps: bool = False,
-    ) -> Observable[Any]:
-        """A hot Observable of every push of ``topics``, in any form the seed SDK accepts.
+    ) -> TopicStream[Any]:
+        """A hot stream of every push of ``topics``, in any form the seed SDK accepts.
 
         Args:
             topics: a topic string (``"/contract/position:XBTUSDTM,ETHUSDTM"``), a Pro
                 request ``{"topic": "orderAll", "payload": {"tradeType": "UNIFIED"}}``, or
                 a list of them.
             ws_key: the socket, e.g. ``"spotPrivateV1"`` or `WsKey.PRIVATE_PRO_V2`.
-            with_gaps: also deliver `Gap` markers, in order with the data.
+
+        Returns:
+            The payloads, typed as `rxkucoin.models` says for each topic (topics without a
+            model arrive as `UnknownPayload`); ``.with_gaps()`` adds `Gap` markers.
 
         Raises:
             InvalidTopic: a topic is malformed for ``ws_key``.
@@ -160,12 +181,142 @@ class KucoinStreams:
         key = WsKey(ws_key)
         items = [topics] if isinstance(topics, str | Mapping) else list(topics)
         connection = self.connection(key)
-        streams = [
-            connection.stream(topic, with_gaps=with_gaps)
-            for item in items
-            for topic in parse_topics(key, item)
-        ]
-        return streams[0] if len(streams) == 1 else reactivex.merge(*streams)
+        return merge_streams(
+            [
+                TopicStream(connection.stream(topic), connection.stream(topic, with_gaps=True))
+                for item in items
+                for topic in parse_topics(key, item)
+            ]
+        )
+
+    # --- spot -------------------------------------------------------------------------
+
+    def spot_orders(self, *, v1: bool = False) -> TopicStream[SpotOrderChange]:
+        """Spot (and HF margin) order changes: ``/spotMarket/tradeOrdersV2``.
+
+        Args:
+            v1: use ``/spotMarket/tradeOrders`` instead (no ``received`` event).
+        """
+        topic = "/spotMarket/tradeOrders" if v1 else "/spotMarket/tradeOrdersV2"
+        return self.subscribe(topic, WsKey.SPOT_PRIVATE_V1)
+
+    def spot_balance(self) -> TopicStream[SpotBalanceChange]:
+        """Balance changes of every spot/margin account: ``/account/balance``."""
+        return self.subscribe("/account/balance", WsKey.SPOT_PRIVATE_V1)
+
+    def spot_stop_orders(self) -> TopicStream[SpotStopOrderChange]:
+        """Spot stop orders: ``/spotMarket/advancedOrders``."""
+        return self.subscribe("/spotMarket/advancedOrders", WsKey.SPOT_PRIVATE_V1)
+
+    # --- margin -----------------------------------------------------------------------
+
+    def margin_position(self) -> TopicStream[MarginPositionEvent]:
+        """Cross margin debt ratio and position status: ``/margin/position``."""
+        return self.subscribe("/margin/position", WsKey.SPOT_PRIVATE_V1)
+
+    def margin_isolated_position(
+        self, symbols: str | Sequence[str]
+    ) -> TopicStream[IsolatedMarginPositionChange]:
+        """Isolated margin positions: ``/margin/isolatedPosition:{symbol}``, per symbol."""
+        return self.subscribe(_symbols("/margin/isolatedPosition", symbols), WsKey.SPOT_PRIVATE_V1)
+
+    # --- futures ----------------------------------------------------------------------
+
+    def futures_orders(
+        self, symbols: str | Sequence[str] | None = None
+    ) -> TopicStream[FuturesOrderChange]:
+        """Futures order changes: all symbols, or ``/contractMarket/tradeOrders:{symbol}``."""
+        prefix = "/contractMarket/tradeOrders"
+        topic = prefix if symbols is None else _symbols(prefix, symbols)
+        return self.subscribe(topic, WsKey.FUTURES_PRIVATE_V1)
+
+    def futures_stop_orders(self) -> TopicStream[FuturesStopOrderChange]:
+        """Futures stop orders: ``/contractMarket/advancedOrders``."""
+        return self.subscribe("/contractMarket/advancedOrders", WsKey.FUTURES_PRIVATE_V1)
+
+    def futures_wallet(self) -> TopicStream[FuturesWalletEvent]:
+        """Futures wallet balance changes: ``/contractAccount/wallet``."""
+        return self.subscribe("/contractAccount/wallet", WsKey.FUTURES_PRIVATE_V1)
+
+    def futures_positions(
+        self, symbols: str | Sequence[str] | None = None
+    ) -> TopicStream[FuturesPositionEvent]:
+        """Futures positions: every symbol (``/contract/positionAll``) or the given ones
+        (``/contract/position:{symbol}``)."""
+        if symbols is None:
+            return self.subscribe("/contract/positionAll", WsKey.FUTURES_PRIVATE_V1)
+        return self.subscribe(_symbols("/contract/position", symbols), WsKey.FUTURES_PRIVATE_V1)
+
+    def futures_margin_mode(self) -> TopicStream[FuturesMarginModeChange]:
+        """Margin mode changes per symbol: ``/contract/marginMode``."""
+        return self.subscribe("/contract/marginMode", WsKey.FUTURES_PRIVATE_V1)
+
+    def futures_cross_leverage(self) -> TopicStream[FuturesCrossLeverageChange]:
+        """Cross leverage changes per symbol: ``/contract/crossLeverage``."""
+        return self.subscribe("/contract/crossLeverage", WsKey.FUTURES_PRIVATE_V1)
+
+    # --- Pro (unified account) --------------------------------------------------------
+
+    def pro_orders(
+        self, trade_type: str = "UNIFIED", symbols: str | Sequence[str] | None = None
+    ) -> TopicStream[ProOrder]:
+        """Pro order changes: ``orderAll`` for a trade type, or ``order`` per symbol.
+
+        Args:
+            trade_type: ``UNIFIED`` (every trade type of a unified account), ``SPOT``,
+                ``FUTURES``, ``ISOLATED`` or ``CROSS``.
+            symbols: only these symbols (the ``order`` channel), if given.
+        """
+        return self._pro("orderAll", "order", trade_type, symbols)
+
+    def pro_positions(
+        self, trade_type: str = "UNIFIED", symbols: str | Sequence[str] | None = None
+    ) -> TopicStream[ProPosition]:
+        """Pro positions: ``positionAll`` for a trade type, or ``position`` per symbol."""
+        return self._pro("positionAll", "position", trade_type, symbols)
+
+    def pro_balance(self, account_type: str = "UNIFIED") -> TopicStream[ProBalance]:
+        """Pro balances of one account type: ``UNIFIED``, ``SPOT``, ``FUTURES``, ``ISOLATED``
+        or ``CROSS``."""
+        request = {"topic": "balance", "payload": {"accountType": account_type}}
+        return self.subscribe(request, WsKey.PRIVATE_PRO_V2)
+
+    def pro_executions(self, trade_type: str = "UNIFIED") -> TopicStream[ProExecution]:
+        """Pro fills with fees: ``execution``."""
+        return self._pro("execution", None, trade_type, None)
+
+    def pro_executions_lite(self, trade_type: str = "UNIFIED") -> TopicStream[ProExecutionLite]:
+        """Pro fills without fee fields: ``execution.lite``."""
+        return self._pro("execution.lite", None, trade_type, None)
+
+    def pro_liquidation_warnings(
+        self, trade_type: str = "UNIFIED"
+    ) -> TopicStream[ProLiquidationWarning]:
+        """Pro liquidation warnings: ``lw``."""
+        return self._pro("lw", None, trade_type, None)
+
+    def pro_leverage(self, trade_type: str = "UNIFIED") -> TopicStream[ProLeverage]:
+        """Pro leverage changes: ``leverage``."""
+        return self._pro("leverage", None, trade_type, None)
+
+    def _pro(
+        self,
+        channel: str,
+        symbol_channel: str | None,
+        trade_type: str,
+        symbols: str | Sequence[str] | None,
+    ) -> TopicStream[Any]:
+        if symbols is None or symbol_channel is None:
+            request = {"topic": channel, "payload": {"tradeType": trade_type}}
+            return self.subscribe(request, WsKey.PRIVATE_PRO_V2)
+        names = [symbols] if isinstance(symbols, str) else list(symbols)
+        return self.subscribe(
+            [
+                {"topic": symbol_channel, "payload": {"tradeType": trade_type, "symbol": s}}
+                for s in names
+            ],
+            WsKey.PRIVATE_PRO_V2,
+        )
 
     def state(self, ws_key: WsKey | str) -> Observable[ConnectionState]:
         """The connection state of ``ws_key``; replays the current state to new subscribers."""
@@ -175,6 +326,13 @@ class KucoinStreams:
         """Lifecycle events of ``ws_key``: ``open``, ``reconnect``, ``reconnected``, ``close``,
         ``response``, ``exception``, ``authenticated`` (the seed SDK's names)."""
         return self.connection(ws_key).events
+
+
+def _symbols(prefix: str, symbols: str | Sequence[str]) -> str:
+    names = [symbols] if isinstance(symbols, str) else list(symbols)
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise InvalidTopic(f"{prefix} needs one or more symbols, got {symbols!r}")
+    return f"{prefix}:{','.join(names)}"
 
 
 def _log_subscriber_error(exc: Exception) -> None:

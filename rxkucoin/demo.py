@@ -153,7 +153,7 @@ async def run_demo(seconds: float = 20.0, *, out: TextIO | None = None, seed: in
                     counts[label] += 1
                     say(label, describe(item))
 
-                streams.subscribe(topic, key, with_gaps=True).subscribe(on_item, errors.append)
+                streams.subscribe(topic, key).with_gaps().subscribe(on_item, errors.append)
             trading = loop.create_task(trader.run(0.15, stop))
             next_fault = 4.0
             fault_index = 0

@@ -31,6 +31,7 @@ EXPECTED_TOP = {
     "ServerError",
     "SubscriptionRejected",
     "Token",
+    "TopicStream",
     "TransportError",
     "WsKey",
     "__version__",

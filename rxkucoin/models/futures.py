@@ -26,11 +26,13 @@ __all__ = (
     "FuturesOrderChange",
     "FuturesOrderMarginChange",
     "FuturesPositionChange",
+    "FuturesPositionEvent",
     "FuturesPositionMarkPrice",
     "FuturesPositionSettlement",
     "FuturesRiskLimitAdjustment",
     "FuturesStopOrderChange",
     "FuturesWalletBalance",
+    "FuturesWalletEvent",
     "FuturesWithdrawHoldChange",
 )
 
@@ -542,4 +544,20 @@ REGISTRATIONS: Final[tuple[Registration, ...]] = (
         FuturesCrossLeverageChange,
         wrap_field="leverages",
     ),
+)
+
+#: Everything the position topics push.
+FuturesPositionEvent = (
+    FuturesPositionChange
+    | FuturesPositionMarkPrice
+    | FuturesPositionSettlement
+    | FuturesRiskLimitAdjustment
+    | FuturesFundingEvent
+)
+#: Everything the wallet topic pushes (the current subject and the legacy ones).
+FuturesWalletEvent = (
+    FuturesWalletBalance
+    | FuturesOrderMarginChange
+    | FuturesAvailableBalanceChange
+    | FuturesWithdrawHoldChange
 )

@@ -23,6 +23,7 @@ __all__ = (
     "IsolatedMarginPositionChange",
     "MarginAssetBalance",
     "MarginDebtRatio",
+    "MarginPositionEvent",
     "MarginPositionStatus",
 )
 
@@ -129,3 +130,6 @@ REGISTRATIONS: tuple[Registration, ...] = (
         IsolatedMarginPositionChange,
     ),
 )
+
+#: Everything the cross-margin position topic pushes.
+MarginPositionEvent = MarginDebtRatio | MarginPositionStatus

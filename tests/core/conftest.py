@@ -19,7 +19,9 @@ async def sim() -> AsyncIterator[Simulator]:
 
 @pytest.fixture
 def creds(sim: Simulator) -> Credentials:
-    return sim.add_account("demo", balances={"USDT": "100000", "BTC": "10"})
+    return sim.add_account(
+        "demo", balances={"USDT": "100000", "BTC": "10"}, futures_balance="50000"
+    )
 
 
 @pytest.fixture
