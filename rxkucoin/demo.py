@@ -13,13 +13,13 @@ import asyncio
 import contextlib
 import signal
 import time
-from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TextIO
 
 from ._client import KucoinStreams
-from ._events import ConnectionEvent, Gap
+from ._dashboard import DemoState, render
+from ._events import ConnectionEvent, ConnectionState, Gap
 from .keys import WsKey
 from .models import (
     FuturesOrderChange,
@@ -97,20 +97,35 @@ def describe(item: Any) -> str:
     return type(item).__name__
 
 
-async def run_demo(seconds: float = 20.0, *, out: TextIO | None = None, seed: int = 1) -> int:
-    """Run the demo for ``seconds`` (for ever when 0) and print what happens.
+async def run_demo(
+    seconds: float = 20.0, *, out: TextIO | None = None, seed: int = 1, live: bool = False
+) -> int:
+    """Run the demo for ``seconds`` (for ever when 0) and show what happens.
+
+    Args:
+        seconds: how long to run; 0 runs until interrupted.
+        out: where to write; standard output by default.
+        seed: seeds the simulator and the synthetic trader.
+        live: a live dashboard (for terminals) instead of one line per event.
 
     Returns:
-        The process exit status: 0 when every stream stayed up and every gap was reported.
+        The process exit status: 0 when events flowed and no stream failed.
     """
     import sys
 
+    from rich.console import Console
+    from rich.live import Live
+
     stream = out or sys.stdout
     started = time.monotonic()
+    state = DemoState()
 
     def say(tag: str, text: str) -> None:
-        stream.write(f"{time.monotonic() - started:7.2f}s  {tag:<14} {text}\n")
-        stream.flush()
+        line = f"{time.monotonic() - started:7.2f}s  {tag:<14} {text}"
+        state.log.append(line)
+        if not live:
+            stream.write(line + "\n")
+            stream.flush()
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -118,7 +133,6 @@ async def run_demo(seconds: float = 20.0, *, out: TextIO | None = None, seed: in
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
 
-    counts: Counter[str] = Counter()
     gaps: list[Gap] = []
     errors: list[Exception] = []
     async with Simulator(seed=seed, ping_interval_ms=1000, ping_timeout_ms=1500) as sim:
@@ -135,45 +149,80 @@ async def run_demo(seconds: float = 20.0, *, out: TextIO | None = None, seed: in
             for key in (WsKey.SPOT_PRIVATE_V1, WsKey.FUTURES_PRIVATE_V1, WsKey.PRIVATE_PRO_V2):
 
                 def on_event(event: ConnectionEvent) -> None:
+                    if event.kind == "reconnect":
+                        state.reconnects[event.ws_key.value] += 1
                     if event.kind in ("open", "reconnect", "reconnected", "exception"):
                         say(event.kind, f"{event.ws_key.value}: {event.detail}")
 
+                def on_state(value: ConnectionState, key: WsKey = key) -> None:
+                    state.states[key.value] = value.value
+
                 streams.events(key).subscribe(on_event)
+                streams.state(key).subscribe(on_state)
             for label, key, topic in SUBSCRIPTIONS:
 
-                def on_item(item: Any, label: str = label) -> None:
+                def on_item(item: Any, label: str = label, key: WsKey = key) -> None:
                     if isinstance(item, Gap):
                         gaps.append(item)
+                        state.gaps[key.value] += 1
                         say(
                             "GAP",
                             f"{label}: {item.duration:.2f} s may be missing "
                             f"({item.cause}); reconcile by REST",
                         )
                         return
-                    counts[label] += 1
+                    state.counts[label] += 1
+                    remember(state, item)
                     say(label, describe(item))
 
                 streams.subscribe(topic, key).with_gaps().subscribe(on_item, errors.append)
             trading = loop.create_task(trader.run(0.15, stop))
-            next_fault = 4.0
-            fault_index = 0
-            while not stop.is_set():
-                elapsed = time.monotonic() - started
-                if seconds and elapsed >= seconds:
-                    break
-                if elapsed >= next_fault:
-                    name, inject = FAULTS[fault_index % len(FAULTS)]
-                    say("FAULT", f"simulator will {name}")
-                    inject(sim)
-                    fault_index += 1
-                    next_fault = elapsed + 5.0
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(0.1):
-                        await stop.wait()
+            console = Console(file=stream)
+            view = Live(render(state, 0.0), console=console, refresh_per_second=4, transient=False)
+            with view if live else contextlib.nullcontext():
+                next_fault = 4.0
+                fault_index = 0
+                while not stop.is_set():
+                    elapsed = time.monotonic() - started
+                    if seconds and elapsed >= seconds:
+                        break
+                    if elapsed >= next_fault:
+                        name, inject = FAULTS[fault_index % len(FAULTS)]
+                        state.faults.append(f"{elapsed:.0f}s {name}")
+                        say("FAULT", f"simulator will {name}")
+                        inject(sim)
+                        fault_index += 1
+                        next_fault = elapsed + 5.0
+                    if live:
+                        view.update(render(state, elapsed))
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(0.1):
+                            await stop.wait()
             stop.set()
             await trading
-    say("summary", ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no events")
+    live = False  # the summary is printed as lines in both modes
+    say(
+        "summary",
+        ", ".join(f"{k}: {v}" for k, v in sorted(state.counts.items())) or "no events",
+    )
     say("summary", f"{len(gaps)} gaps reported, {len(errors)} stream errors")
     for error in errors:
         say("error", repr(error))
-    return 0 if not errors and sum(counts.values()) > 0 else 1
+    return 0 if not errors and sum(state.counts.values()) > 0 else 1
+
+
+def remember(state: DemoState, item: Any) -> None:
+    """Keep the latest balances and positions for the dashboard."""
+    if isinstance(item, SpotBalanceChange):
+        state.balances[item.currency] = (item.total, item.available, item.hold)
+    elif isinstance(item, FuturesPositionChange):
+        state.positions[item.symbol] = (
+            item.current_qty,
+            item.avg_entry_price,
+            item.mark_price,
+            item.unrealised_pnl,
+        )
+    elif isinstance(item, FuturesPositionMarkPrice):
+        for symbol, (qty, entry, _, _) in list(state.positions.items()):
+            if item.symbol == symbol:
+                state.positions[symbol] = (qty, entry, item.mark_price, item.unrealised_pnl)
