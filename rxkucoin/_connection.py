@@ -119,8 +119,18 @@ class _Route:
             sink.on_error(error)
 
 
+#: How often a subscribe refused for a transient reason (rate, busy) is tried again.
+MAX_SUBSCRIBE_RETRIES = 5
+
+
 def _is_live(state: ConnectionState) -> bool:
     return state is ConnectionState.LIVE
+
+
+def _is_transient(exc: Rejected) -> bool:
+    """A refusal that may pass later: a busy server or a rate limit, not a bad topic or
+    the 300-per-session cap."""
+    return str(exc.code) in ("500", "509") and "count" not in exc.reason.lower()
 
 
 class Connection:
@@ -189,12 +199,14 @@ class Connection:
         self._flush_scheduled = False
         self._to_subscribe: set[TopicKey] = set()
         self._to_unsubscribe: set[TopicKey] = set()
+        self._refusals: dict[TopicKey, int] = {}
+        self._backoff = backoff or exponential_backoff()
 
         socket_life: Observable[ConnectionState] = reactivex.create(self._subscribe_socket)
         self._shared: Observable[ConnectionState] = socket_life.pipe(
             retry_with_backoff(
                 scheduler,
-                backoff=backoff or exponential_backoff(),
+                backoff=self._backoff,
                 is_retryable=is_retryable,
                 is_live=_is_live,
                 on_retry=self._on_retry,
@@ -356,6 +368,8 @@ class Connection:
             try:
                 await session.request("subscribe", request)
             except Rejected as exc:
+                if _is_transient(exc) and self._retry_later(batch, exc):
+                    continue
                 if len(batch) > 1:
                     await self._subscribe_keys(session, list(batch)[:1])
                     await self._subscribe_keys(session, list(batch)[1:])
@@ -367,10 +381,29 @@ class Connection:
                 continue
             now = time.time()
             for key in batch:
+                self._refusals.pop(key, None)
                 if key in self._refs:
                     self._acked.add(key)
                     self._close_gap(key, now)
             self._emit("response", f"subscribed {request.label}")
+
+    def _retry_later(self, batch: tuple[TopicKey, ...], exc: Rejected) -> bool:
+        """Subscribe ``batch`` again after a pause; ``False`` once it was refused too often."""
+        attempt = max(self._refusals.get(key, 0) for key in batch)
+        if attempt >= MAX_SUBSCRIBE_RETRIES:
+            return False
+        for key in batch:
+            self._refusals[key] = attempt + 1
+        self._emit("exception", f"subscribe refused for now ({exc}); retrying", exc)
+
+        def again() -> None:
+            waiting = [k for k in batch if k in self._refs and k not in self._acked]
+            if waiting:
+                self._to_subscribe.update(waiting)
+                self._schedule_flush()
+
+        asyncio.get_running_loop().call_later(self._backoff(attempt), again)
+        return True
 
     # --- the socket's life ----------------------------------------------------------
 

@@ -428,3 +428,26 @@ async def test_lifecycle_events_in_the_seed_sdk_order(
         ConnectionState.LIVE,
         ConnectionState.CLOSED,
     ]
+
+
+async def test_transient_refusal_is_retried_not_fatal(
+    sim: Simulator, connect: MakeConnection
+) -> None:
+    conn = connect()
+    sim.faults.reject_next_subscribe(509, "exceed max permits per second")
+    rec, _ = watch(conn, ORDERS)
+    await until(lambda: topic(ORDERS) in conn._acked)
+    sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+    await until(lambda: len(rec.data) == 2)
+    assert not rec.errors
+    assert sim.stats.subscribe_frames == 2
+
+
+async def test_session_cap_refusal_is_fatal_for_the_topic(
+    sim: Simulator, connect: MakeConnection
+) -> None:
+    conn = connect()
+    sim.faults.reject_next_subscribe(509, "exceed max subscription count limitation of 300")
+    rec, _ = watch(conn, ORDERS)
+    await until(lambda: bool(rec.errors))
+    assert isinstance(rec.errors[0], SubscriptionRejected) and rec.errors[0].code == 509
