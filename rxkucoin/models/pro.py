@@ -229,7 +229,23 @@ class ProPosition(Payload, frozen=True, kw_only=True):
     adl_percentile: Decimal | None = msgspec.field(default=None, name="adl")
 
 
-class ProExecution(Payload, frozen=True, kw_only=True):
+class _ProFill(Payload, frozen=True, kw_only=True):
+    """The fields both execution channels share (private: neither is the other)."""
+
+    order_id: str = msgspec.field(name="oi")
+    symbol: str = msgspec.field(name="s")
+    side: str = msgspec.field(name="S")
+    price: Decimal = msgspec.field(name="p")
+    quantity: Decimal = msgspec.field(name="q")
+    trade_id: str = msgspec.field(name="ti")
+    trade_time_ns: int = msgspec.field(name="E")
+    client_oid: str | None = msgspec.field(default=None, name="ci")
+    order_type: str | None = msgspec.field(default=None, name="oT")
+    liquidity_role: str | None = msgspec.field(default=None, name="lR")
+    fill_type: str | None = msgspec.field(default=None, name="fT")
+
+
+class ProExecution(_ProFill, frozen=True, kw_only=True):
     """One fill of one of your orders on ``execution.<tradeType>``, with fees.
 
     Attributes:
@@ -243,29 +259,18 @@ class ProExecution(Payload, frozen=True, kw_only=True):
         client_oid: ``ci``, the order's client order id.
         order_type: ``oT``, ``LIMIT`` or ``MARKET``.
         liquidity_role: ``lR``, ``MAKER`` or ``TAKER``.
+        fill_type: ``fT``, ``NORMAL``, ``ADL``, ``LIQUID``, ``SETTLEMENT``….
         fee: ``f``, the fee of this fill, in `fee_currency`.
         fee_currency: ``fC``, e.g. ``USDT``.
         tax: ``t``, the tax of this fill.
-        fill_type: ``fT``, ``NORMAL``, ``ADL``, ``LIQUID``, ``SETTLEMENT``….
     """
 
-    order_id: str = msgspec.field(name="oi")
-    symbol: str = msgspec.field(name="s")
-    side: str = msgspec.field(name="S")
-    price: Decimal = msgspec.field(name="p")
-    quantity: Decimal = msgspec.field(name="q")
-    trade_id: str = msgspec.field(name="ti")
-    trade_time_ns: int = msgspec.field(name="E")
-    client_oid: str | None = msgspec.field(default=None, name="ci")
-    order_type: str | None = msgspec.field(default=None, name="oT")
-    liquidity_role: str | None = msgspec.field(default=None, name="lR")
     fee: Decimal | None = msgspec.field(default=None, name="f")
     fee_currency: str | None = msgspec.field(default=None, name="fC")
     tax: Decimal | None = msgspec.field(default=None, name="t")
-    fill_type: str | None = msgspec.field(default=None, name="fT")
 
 
-class ProExecutionLite(Payload, frozen=True, kw_only=True):
+class ProExecutionLite(_ProFill, frozen=True, kw_only=True):
     """One fill of one of your orders on ``execution.lite.<tradeType>``, without fees.
 
     Attributes:
@@ -281,18 +286,6 @@ class ProExecutionLite(Payload, frozen=True, kw_only=True):
         liquidity_role: ``lR``, ``MAKER`` or ``TAKER``.
         fill_type: ``fT``, ``NORMAL``, ``ADL``, ``LIQUID``, ``SETTLEMENT``…; if sent.
     """
-
-    order_id: str = msgspec.field(name="oi")
-    symbol: str = msgspec.field(name="s")
-    side: str = msgspec.field(name="S")
-    price: Decimal = msgspec.field(name="p")
-    quantity: Decimal = msgspec.field(name="q")
-    trade_id: str = msgspec.field(name="ti")
-    trade_time_ns: int = msgspec.field(name="E")
-    client_oid: str | None = msgspec.field(default=None, name="ci")
-    order_type: str | None = msgspec.field(default=None, name="oT")
-    liquidity_role: str | None = msgspec.field(default=None, name="lR")
-    fill_type: str | None = msgspec.field(default=None, name="fT")
 
 
 class ProLiquidationWarning(Payload, frozen=True, kw_only=True):
