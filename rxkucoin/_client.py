@@ -38,6 +38,7 @@ from .models import (
     ProOrder,
     ProPosition,
     SpotBalanceChange,
+    SpotMatch,
     SpotOrderChange,
     SpotStopOrderChange,
 )
@@ -207,6 +208,14 @@ class KucoinStreams:
     def spot_stop_orders(self) -> TopicStream[SpotStopOrderChange]:
         """Spot stop orders: ``/spotMarket/advancedOrders``."""
         return self.subscribe("/spotMarket/advancedOrders", WsKey.SPOT_PRIVATE_V1)
+
+    def spot_matches(self, symbols: str | Sequence[str]) -> TopicStream[SpotMatch]:
+        """Your own matches on ``/market/match:{symbol}`` (the seed SDK's "private fills").
+
+        Subscribed on the private socket with ``privateChannel`` true. Prefer the ``match``
+        events of `spot_orders`, which KuCoin documents as private; this one mirrors the seed.
+        """
+        return self.subscribe(_symbols("/market/match", symbols), WsKey.SPOT_PRIVATE_V1)
 
     # --- margin -----------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ from .pro import (
 from .spot import (
     SpotBalanceChange,
     SpotBalanceRelationContext,
+    SpotMatch,
     SpotOrderChange,
     SpotStopOrderChange,
 )
@@ -84,6 +85,7 @@ __all__ = (
     "ProPosition",
     "SpotBalanceChange",
     "SpotBalanceRelationContext",
+    "SpotMatch",
     "SpotOrderChange",
     "SpotStopOrderChange",
     "UnknownPayload",

@@ -20,6 +20,7 @@ from ._base import Payload, Registration
 __all__ = (
     "SpotBalanceChange",
     "SpotBalanceRelationContext",
+    "SpotMatch",
     "SpotOrderChange",
     "SpotStopOrderChange",
 )
@@ -178,9 +179,48 @@ class SpotStopOrderChange(Payload, frozen=True, kw_only=True):
     trigger_success: bool | None = None
 
 
+class SpotMatch(Payload, frozen=True, kw_only=True):
+    """One of your own fills on ``/market/match:{symbol}`` (subject ``trade.l3match``).
+
+    The topic is KuCoin's public Level-3 match feed; subscribed with ``privateChannel``
+    true on a private socket it carries your own matches (whether the live exchange still
+    filters it so is unverified: the order topics' ``match`` events are the sure source).
+    Every value is a string on the wire.
+
+    Attributes:
+        symbol: the market.
+        side: the taker's side, ``buy`` or ``sell``.
+        price: the match price.
+        size: the matched quantity.
+        maker_order_id: the resting order's id.
+        taker_order_id: the incoming order's id.
+        trade_id: the trade's id.
+        sequence: the match sequence number, as sent (a string).
+        time: the match time, epoch **ns**, as sent (a string); see `time_ns`.
+        type: ``match``.
+    """
+
+    symbol: str
+    side: str
+    price: Decimal
+    size: Decimal
+    maker_order_id: str
+    taker_order_id: str
+    trade_id: str
+    sequence: str | None = None
+    time: str
+    type: str | None = None
+
+    @property
+    def time_ns(self) -> int:
+        """The match time, epoch ns, as an int."""
+        return int(self.time)
+
+
 REGISTRATIONS: tuple[Registration, ...] = (
     Registration(Dialect.CLASSIC, "/spotMarket/tradeOrdersV2", "orderChange", SpotOrderChange),
     Registration(Dialect.CLASSIC, "/spotMarket/tradeOrders", "orderChange", SpotOrderChange),
     Registration(Dialect.CLASSIC, "/account/balance", "account.balance", SpotBalanceChange),
     Registration(Dialect.CLASSIC, "/spotMarket/advancedOrders", "stopOrder", SpotStopOrderChange),
+    Registration(Dialect.CLASSIC, "/market/match", "trade.l3match", SpotMatch),
 )

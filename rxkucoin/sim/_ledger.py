@@ -78,6 +78,7 @@ class Ledger:
 
     def __init__(self, seed: int = 0, clock_ns: Callable[[], int] | None = None) -> None:
         self._ids = IdMaker(seed)
+        self._match_sequence = 0
         self._clock = clock_ns or time.time_ns
         self._listeners: list[Callable[[Push], None]] = []
         self._accounts: dict[str, Account] = {}

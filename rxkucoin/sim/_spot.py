@@ -184,6 +184,32 @@ class SpotBook(Ledger):
             raise ValueError(f"bad liquidity {liquidity!r}")
         return self._spot_fill(order, qty, px, liquidity)
 
+    def _spot_l3_match(
+        self, order: SpotOrder, trade_id: str, px: Decimal, qty: Decimal, liquidity: str
+    ) -> None:
+        """The account's own fill on ``/market/match:SYMBOL`` (all strings, time in ns)."""
+        counterparty = self._ids.hex24()
+        maker, taker = (
+            (order.id, counterparty) if liquidity == "maker" else (counterparty, order.id)
+        )
+        taker_side = (
+            order.side if liquidity == "taker" else ("sell" if order.side == "buy" else "buy")
+        )
+        self._match_sequence += 1
+        data = {
+            "makerOrderId": maker,
+            "takerOrderId": taker,
+            "price": fmt(px),
+            "size": fmt(qty),
+            "side": taker_side,
+            "symbol": order.symbol,
+            "sequence": str(self._match_sequence),
+            "tradeId": trade_id,
+            "time": str(self._now()),
+            "type": "match",
+        }
+        self._classic(order.account, "spot", f"/market/match:{order.symbol}", "trade.l3match", data)
+
     def _spot_fill(self, order: SpotOrder, qty: Decimal, px: Decimal, liquidity: str) -> str:
         acct = self._acct(order.account)
         base, quote = split_symbol(order.symbol)
@@ -226,6 +252,7 @@ class SpotBook(Ledger):
             "tradeId": trade_id,
         }
         self._spot_event(order, "match", "open" if liquidity == "maker" else "match", match)
+        self._spot_l3_match(order, trade_id, px, qty, liquidity)
         execution = pro_execution_data(
             order,
             liquidity=liquidity,

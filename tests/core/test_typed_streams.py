@@ -29,6 +29,14 @@ CASES: list[tuple[str, Callable[[KucoinStreams], Any], Action, tuple[type, ...]]
     ("spot_orders_v1", lambda s: s.spot_orders(v1=True), spot_buy, (m.SpotOrderChange,)),
     ("spot_balance", lambda s: s.spot_balance(), spot_buy, (m.SpotBalanceChange,)),
     (
+        "spot_matches",
+        lambda s: s.spot_matches(["BTC-USDT", "ETH-USDT"]),
+        lambda e: e.fill_spot_order(
+            "demo", e.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+        ),
+        (m.SpotMatch,),
+    ),
+    (
         "spot_stop_orders",
         lambda s: s.spot_stop_orders(),
         lambda e: e.place_spot_stop_order("demo", "BTC-USDT", "sell", "0.01", "20000"),
@@ -173,6 +181,7 @@ def test_every_seed_topic_has_a_typed_method() -> None:
         "/spotMarket/tradeOrdersV2": "spot_orders",
         "/account/balance": "spot_balance",
         "/spotMarket/advancedOrders": "spot_stop_orders",
+        "/market/match": "spot_matches",
         "/margin/position": "margin_position",
         "/margin/isolatedPosition": "margin_isolated_position",
         "/contractMarket/tradeOrders": "futures_orders",

@@ -15,6 +15,7 @@ from rxkucoin.models._registry import decode_payload, payload_type
 from rxkucoin.models.spot import (
     SpotBalanceChange,
     SpotBalanceRelationContext,
+    SpotMatch,
     SpotOrderChange,
     SpotStopOrderChange,
 )
@@ -299,12 +300,27 @@ def test_payloads_are_frozen() -> None:
         p.ts = 0  # type: ignore[misc]
 
 
+def test_l3_match_all_strings_time_in_ns() -> None:
+    raw = (
+        b'{"makerOrderId":"6720da3fa30a360007f5f832","takerOrderId":"6720da3fa30a360007f5f833",'
+        b'"price":"67717.6","size":"0.00001","side":"buy","symbol":"BTC-USDT",'
+        b'"sequence":"11067996711960577","tradeId":"11067996711960577",'
+        b'"time":"1730205759926315000","type":"match"}'
+    )
+    p = decode_payload(Dialect.CLASSIC, "/market/match:BTC-USDT", "trade.l3match", raw)
+    assert type(p) is SpotMatch
+    assert p.price == Decimal("67717.6") and p.size == Decimal("0.00001")
+    assert p.time == "1730205759926315000" and p.time_ns == 1730205759926315000
+    assert p.sequence == "11067996711960577"
+
+
 def test_registrations_and_all() -> None:
     assert {(r.prefix, r.subject): r.payload_type for r in spot.REGISTRATIONS} == {
         ("/spotMarket/tradeOrdersV2", "orderChange"): SpotOrderChange,
         ("/spotMarket/tradeOrders", "orderChange"): SpotOrderChange,
         ("/account/balance", "account.balance"): SpotBalanceChange,
         ("/spotMarket/advancedOrders", "stopOrder"): SpotStopOrderChange,
+        ("/market/match", "trade.l3match"): SpotMatch,
     }
     assert all(r.dialect is Dialect.CLASSIC for r in spot.REGISTRATIONS)
     for name in spot.__all__:

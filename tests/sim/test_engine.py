@@ -68,6 +68,9 @@ _POSITION = {
     ),
 }
 CLASSIC_SCHEMAS: dict[tuple[str, str], dict[str, str]] = {
+    ("/market/match", "trade.l3match"): _fields(
+        STR, "makerOrderId takerOrderId price size side symbol sequence tradeId time type"
+    ),
     ("/spotMarket/tradeOrdersV2", "orderChange"): _SPOT_ORDER,
     ("/spotMarket/tradeOrders", "orderChange"): _SPOT_ORDER,
     ("/account/balance", "account.balance"): {
@@ -282,6 +285,7 @@ def test_spot_limit_buy_filled_in_two_parts(engine: Engine) -> None:
         (V2, "orderChange", "match"),
         (V1, "orderChange", "match"),
         ("pro", "order", "MATCH"),
+        ("/market/match:BTC-USDT", "trade.l3match", "match"),
         ("pro", "execution", ""),
         (BAL, "account.balance", ""),
         ("pro", "balance", ""),
@@ -296,10 +300,11 @@ def test_spot_limit_buy_filled_in_two_parts(engine: Engine) -> None:
 
     engine.fill_spot_order("alice", oid, liquidity="taker")
     rest = rec.take()
-    assert shape(rest)[:5] == [
+    assert shape(rest)[:6] == [
         (V2, "orderChange", "match"),
         (V1, "orderChange", "match"),
         ("pro", "order", "MATCH"),
+        ("/market/match:BTC-USDT", "trade.l3match", "match"),
         ("pro", "execution", ""),
         (V2, "orderChange", "filled"),
     ]
