@@ -11,7 +11,7 @@ from __future__ import annotations
 from ._auth import Credentials
 from ._client import KucoinStreams
 from ._events import ConnectionEvent, ConnectionState, Gap
-from ._rest import InstanceServer, Token
+from ._rest import InstanceServer, RestClient, Token
 from ._stream import TopicStream
 from .exceptions import (
     AuthError,
@@ -49,6 +49,7 @@ __all__ = (
     "KucoinStreams",
     "Market",
     "RateLimitError",
+    "RestClient",
     "RestError",
     "RxKucoinError",
     "ServerError",

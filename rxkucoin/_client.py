@@ -127,6 +127,40 @@ class KucoinStreams:
             raise RuntimeError("use KucoinStreams inside `async with`")
         return self._scheduler
 
+    @property
+    def rest(self) -> RestClient:
+        """Signed REST calls to the same hosts, for reconciling after a `Gap`.
+
+        ``await streams.rest.get_json(Market.SPOT, "/api/v1/hf/orders/active",
+        {"symbol": "BTC-USDT"})`` returns KuCoin's ``data`` as plain JSON values.
+        """
+        if self._rest is None:
+            raise RuntimeError("use KucoinStreams inside `async with`")
+        return self._rest
+
+    async def ready(
+        self,
+        *ws_keys: WsKey | str,
+        timeout: float = 10.0,  # noqa: ASYNC109 - a default bound, so nobody waits for ever
+    ) -> None:
+        """Wait until every topic subscribed so far is acknowledged by the server.
+
+        Pushes sent before a topic's acknowledgement cannot reach it, so a test or a
+        strategy that acts right after subscribing should wait here first.
+
+        Args:
+            ws_keys: the connections to wait for; every connection with topics if none.
+            timeout: seconds to wait at most.
+
+        Raises:
+            TimeoutError: not settled within ``timeout``.
+            ConnectionLost: a connection failed for good (e.g. rejected credentials).
+        """
+        keys = [WsKey(k) for k in ws_keys] or [k for k, c in self._connections.items() if c.topics]
+        async with asyncio.timeout(timeout):
+            for key in keys:
+                await self.connection(key).wait_settled()
+
     def connection(self, ws_key: WsKey | str) -> Connection:
         """The connection of ``ws_key`` (created on first use; no socket until a topic)."""
         key = WsKey(ws_key)

@@ -200,6 +200,7 @@ class Connection:
         self._to_subscribe: set[TopicKey] = set()
         self._to_unsubscribe: set[TopicKey] = set()
         self._refusals: dict[TopicKey, int] = {}
+        self._changed = asyncio.Event()  # set whenever acks or the state change
         self._backoff = backoff or exponential_backoff()
 
         socket_life: Observable[ConnectionState] = reactivex.create(self._subscribe_socket)
@@ -261,6 +262,19 @@ class Connection:
         stream: Observable[Any] = reactivex.create(subscribe)
         self._streams[(key, with_gaps)] = stream
         return stream
+
+    @property
+    def settled(self) -> bool:
+        """Live, with every held topic acknowledged by the server."""
+        return self.state.value is ConnectionState.LIVE and self._acked >= set(self._refs)
+
+    async def wait_settled(self) -> None:
+        """Return once `settled`; raise the error if the connection failed for good."""
+        while not self.settled:
+            if self.state.value is ConnectionState.FAILED:
+                raise ConnectionLost("the connection failed; see its events for why")
+            self._changed.clear()
+            await self._changed.wait()
 
     # --- reference counting -----------------------------------------------------------
 
@@ -385,6 +399,7 @@ class Connection:
                 if key in self._refs:
                     self._acked.add(key)
                     self._close_gap(key, now)
+            self._changed.set()
             self._emit("response", f"subscribed {request.label}")
 
     def _retry_later(self, batch: tuple[TopicKey, ...], exc: Rejected) -> bool:
@@ -450,7 +465,7 @@ class Connection:
                 raise session.closed.result()
             kind: EventKind = "reconnected" if self._ever_live else "open"
             self._ever_live = True
-            self._emit(kind, f"{len(self._acked)} topics live")
+            self._emit(kind, f"topics live: {len(self._acked)}")
             observer.on_next(ConnectionState.LIVE)
             if self._to_subscribe or self._to_unsubscribe:
                 self._schedule_flush()
@@ -519,6 +534,7 @@ class Connection:
 
     def _on_state(self, state: ConnectionState) -> None:
         self.state.on_next(state)
+        self._changed.set()
 
     def _on_fatal(self, error: Exception) -> None:
         self._link = None
@@ -530,6 +546,7 @@ class Connection:
             self._fail_topic(key, error)
 
     def _fail_topic(self, key: TopicKey, error: Exception) -> None:
+        self._changed.set()
         self._emit("exception", str(error), error)
         self._invalidate_routes()
         route = self._routes.pop(key, None)

@@ -184,6 +184,12 @@ class RestClient:
         query = f"?{urlencode(params)}" if params else ""
         return await self.request("GET", market, path + query, signed=True)
 
+    async def get_json(
+        self, market: Market, path: str, params: Mapping[str, str] | None = None
+    ) -> Any:
+        """A signed GET; returns ``data`` as plain JSON values (decimals stay strings)."""
+        return msgspec.json.decode(await self.get(market, path, params))
+
     async def request(
         self,
         method: str,

@@ -26,6 +26,7 @@ EXPECTED_TOP = {
     "KucoinStreams",
     "Market",
     "RateLimitError",
+    "RestClient",
     "RestError",
     "RxKucoinError",
     "ServerError",

@@ -79,6 +79,7 @@ def decoder_for(dialect: Dialect, topic: str, subject: str | None) -> Callable[[
 
         return unknown
     decode = entry[1]
+    symbol = topic.partition(":")[2] if dialect is Dialect.CLASSIC else ""
 
     def typed(raw: bytes) -> Payload:
         try:
@@ -86,7 +87,18 @@ def decoder_for(dialect: Dialect, topic: str, subject: str | None) -> Callable[[
         except msgspec.MsgspecError as exc:
             raise decode_error(exc, topic=topic, root=root) from None
 
-    return typed
+    if not symbol or "," in symbol:
+        return typed
+
+    def with_symbol(raw: bytes) -> Payload:
+        # Some payloads (mark-price position updates, settlements) name their symbol only
+        # in the topic; fill it in so a stream of several symbols stays attributable.
+        payload = typed(raw)
+        if getattr(payload, "symbol", symbol) is None:
+            return msgspec.structs.replace(payload, symbol=symbol)
+        return payload
+
+    return with_symbol
 
 
 def decode_payload(dialect: Dialect, topic: str, subject: str | None, raw: bytes) -> Payload:

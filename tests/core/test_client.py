@@ -9,15 +9,17 @@ from typing import Any
 import pytest
 
 from rxkucoin import (
+    ConnectionLost,
     ConnectionState,
     Credentials,
     CredentialsError,
     InvalidTopic,
     KucoinStreams,
+    Market,
     WsKey,
 )
 from rxkucoin.aio import aiter_observable, first
-from rxkucoin.models import ProOrder, SpotBalanceChange, SpotOrderChange
+from rxkucoin.models import FuturesPositionMarkPrice, ProOrder, SpotBalanceChange, SpotOrderChange
 from rxkucoin.sim import Simulator
 
 
@@ -125,3 +127,50 @@ async def test_leaving_the_context_closes_every_socket(sim: Simulator, creds: Cr
     await until(lambda: sum(sim.stats.live_connections.values()) == 0)
     with pytest.raises(RuntimeError, match="async with"):
         streams.subscribe("/account/balance", "spotPrivateV1")
+
+
+async def test_ready_waits_for_a_topic_added_to_a_live_socket(
+    sim: Simulator, creds: Credentials
+) -> None:
+    async with KucoinStreams(creds, endpoints=sim.endpoints) as streams:
+        streams.spot_orders().subscribe()
+        await streams.ready()
+        balances: list[Any] = []
+        streams.spot_balance().subscribe(balances.append)
+        await streams.ready("spotPrivateV1")  # the new topic is acknowledged now
+        sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+        await until(lambda: len(balances) == 1)
+
+
+async def test_ready_raises_when_credentials_are_rejected(
+    sim: Simulator, creds: Credentials
+) -> None:
+    bad = Credentials(creds.api_key, "wrong-secret", creds.api_passphrase)
+    async with KucoinStreams(bad, endpoints=sim.endpoints) as streams:
+        streams.spot_orders().subscribe(on_error=lambda e: None)
+        with pytest.raises(ConnectionLost):
+            await streams.ready(timeout=5)
+
+
+async def test_rest_snapshot_after_subscribing(sim: Simulator, creds: Credentials) -> None:
+    async with KucoinStreams(creds, endpoints=sim.endpoints) as streams:
+        sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+        orders = await streams.rest.get_json(
+            Market.SPOT, "/api/v1/hf/orders/active", {"symbol": "BTC-USDT"}
+        )
+        assert [o["price"] for o in orders] == ["30000"]
+
+
+async def test_mark_price_updates_name_their_symbol(sim: Simulator, creds: Credentials) -> None:
+    async with KucoinStreams(creds, endpoints=sim.endpoints) as streams:
+        got: list[Any] = []
+        streams.futures_positions(["XBTUSDTM", "ETHUSDTM"]).subscribe(got.append)
+        await streams.ready()
+        for symbol, price in (("XBTUSDTM", "60000"), ("ETHUSDTM", "3000")):
+            oid = sim.engine.place_futures_order("demo", symbol, "buy", 1, price=price)
+            sim.engine.fill_futures_order("demo", oid)
+        sim.engine.set_mark_price("XBTUSDTM", "61000")
+        sim.engine.set_mark_price("ETHUSDTM", "2900")
+        await until(lambda: sum(isinstance(p, FuturesPositionMarkPrice) for p in got) == 2)
+        marks = {p.symbol: p.mark_price for p in got if isinstance(p, FuturesPositionMarkPrice)}
+        assert marks == {"XBTUSDTM": 61000.0, "ETHUSDTM": 2900.0}
