@@ -214,10 +214,10 @@ class Session:
         """Drop the socket at once (used when the link is known dead)."""
         for task in self._tasks:
             task.cancel()
+        # aiohttp has no public abort for a client socket; its own dead-heartbeat path
+        # closes the underlying response the same way.
         with contextlib.suppress(Exception):
-            transport = self._ws._response.connection.transport  # type: ignore[union-attr]
-            if transport is not None:
-                transport.abort()
+            self._ws._response.close()
 
     # --- internals -------------------------------------------------------------------
 
