@@ -102,3 +102,26 @@ async def test_demo_live_dashboard_renders() -> None:
         assert title in text
     assert "spotPrivateV1" in text and "live" in text
     assert "gaps reported, 0 stream errors" in text
+
+
+def test_rxkucoin_sim_serves_until_interrupted() -> None:
+    import signal
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rxkucoin", "sim", "--seed", "5", "--no-trader"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("serving"):
+            break
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=30)
+    text = "".join(lines)
+    assert "http://127.0.0.1:" in text and "ws://127.0.0.1:" in text
+    assert "KUCOIN_API_KEY=" in text and "KUCOIN_API_PASSPHRASE=" in text
+    assert proc.returncode == 0 and "stopped" in rest

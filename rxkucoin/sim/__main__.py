@@ -14,6 +14,7 @@ import signal
 from collections.abc import Sequence
 
 from ._server import Simulator
+from ._trader import SyntheticTrader
 
 #: What the demo account starts with.
 DEMO_BALANCES = {"USDT": "100000", "BTC": "2", "ETH": "20"}
@@ -71,14 +72,9 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event | None = None) -> 
         print(f"  KUCOIN_API_KEY_VERSION={creds.key_version}", flush=True)
         trader_task: asyncio.Task[None] | None = None
         if args.trader:
-            try:
-                from ._trader import SyntheticTrader
-            except ImportError:
-                print("no synthetic trader available; serving without one", flush=True)
-            else:
-                trader = SyntheticTrader(sim.engine, ["demo"], seed=args.seed)
-                trader_task = asyncio.create_task(trader.run(args.interval, stop))
-                print(f"synthetic trader: one action every {args.interval} s", flush=True)
+            trader = SyntheticTrader(sim.engine, ["demo"], seed=args.seed)
+            trader_task = asyncio.create_task(trader.run(args.interval, stop))
+            print(f"synthetic trader: one action every {args.interval} s", flush=True)
         print("serving; Ctrl-C to stop", flush=True)
         await stop.wait()
         if trader_task is not None:
