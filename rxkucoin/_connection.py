@@ -32,7 +32,13 @@ from ._events import ConnectionEvent, ConnectionState, EventKind, Gap
 from ._frames import ClassicMessage
 from ._rest import RestClient
 from ._session import Push, Rejected, Session, open_session
-from ._topics import MAX_TOPICS_PER_CONNECTION, TopicKey, batch_requests, route_candidates
+from ._topics import (
+    MAX_TOPICS_PER_CONNECTION,
+    TopicKey,
+    batch_requests,
+    covering_keys,
+    route_keys,
+)
 from .exceptions import (
     ConnectionLost,
     DecodeError,
@@ -185,10 +191,9 @@ class Connection:
 
         self._refs: dict[TopicKey, int] = {}
         self._routes: dict[TopicKey, _Route] = {}
-        # push kind -> (decoder, Classic route); cleared whenever topics change
-        self._push_cache: dict[object, tuple[Callable[[bytes], Payload], _Route | None]] = {}
-        self._pro_routes: dict[tuple[str, str | None], _Route | None] = {}
-        self._classic = ws_key.dialect is Dialect.CLASSIC
+        # push kind -> decoder; (topic, payload symbol) -> routes, cleared when topics change
+        self._decoders: dict[tuple[str, str | None], Callable[[bytes], Payload]] = {}
+        self._route_cache: dict[tuple[str, str | None], tuple[_Route, ...]] = {}
         self._streams: dict[tuple[TopicKey, bool], Observable[Any]] = {}
         self._acked: set[TopicKey] = set()
         self._session: Session | None = None
@@ -200,6 +205,7 @@ class Connection:
         self._to_subscribe: set[TopicKey] = set()
         self._to_unsubscribe: set[TopicKey] = set()
         self._refusals: dict[TopicKey, int] = {}
+        self._covered: set[TopicKey] = set()  # live through an all-symbols subscription
         self._changed = asyncio.Event()  # set whenever acks or the state change
         self._backoff = backoff or exponential_backoff()
 
@@ -313,9 +319,26 @@ class Connection:
         if not self._refs:
             self._close()
             return
+        if key in self._covered:  # it never had a server subscription of its own
+            self._covered.discard(key)
+            self._acked.discard(key)
+            return
+        for orphan in self._uncovered_by(key):
+            # subscribed before the cover goes (the flush subscribes first), so no hole
+            self._covered.discard(orphan)
+            self._to_subscribe.add(orphan)
         if key in self._acked:
             self._to_unsubscribe.add(key)
-            self._schedule_flush()
+        self._schedule_flush()
+
+    def _uncovered_by(self, cover: TopicKey) -> list[TopicKey]:
+        """Covered keys that lose their last cover when ``cover`` goes."""
+        return [
+            k
+            for k in self._covered
+            if cover in covering_keys(k)
+            and not any(c in self._refs for c in covering_keys(k) if c != cover)
+        ]
 
     def _close(self) -> None:
         """The last topic left: unsubscribe what is still acknowledged, then close."""
@@ -368,17 +391,35 @@ class Connection:
     async def _flush(
         self, session: Session, subscribe: set[TopicKey], unsubscribe: set[TopicKey]
     ) -> None:
+        # Subscribe first: a topic moving from a broad subscription to its own (or back)
+        # may then see a push twice for a moment, but never misses one.
         with contextlib.suppress(ConnectionLost):
+            await self._subscribe_keys(session, [k for k in subscribe if k in self._refs])
             for request, keys in batch_requests(sorted(unsubscribe, key=str)):
                 for key in keys:
-                    self._acked.discard(key)
+                    if key not in self._refs:
+                        self._acked.discard(key)
                 with contextlib.suppress(Rejected):
                     await session.request("unsubscribe", request)
-            await self._subscribe_keys(session, [k for k in subscribe if k in self._refs])
 
     async def _subscribe_keys(self, session: Session, keys: list[TopicKey]) -> None:
-        """Subscribe ``keys`` in batches; a rejected batch is retried key by key."""
-        for request, batch in batch_requests(sorted(keys, key=str)):
+        """Subscribe ``keys`` in batches; a rejected batch is retried key by key.
+
+        A per-symbol key whose all-symbols topic is held gets no server subscription: it
+        is live as soon as that broader topic is.
+        """
+        now = time.time()
+        direct: list[TopicKey] = []
+        for key in keys:
+            covers = [c for c in covering_keys(key) if c in self._refs]
+            if not covers:
+                self._covered.discard(key)
+                direct.append(key)
+                continue
+            self._covered.add(key)
+            if any(c in self._acked for c in covers):
+                self._mark_live(key, now)
+        for request, batch in batch_requests(sorted(direct, key=str)):
             try:
                 await session.request("subscribe", request)
             except Rejected as exc:
@@ -397,10 +438,26 @@ class Connection:
             for key in batch:
                 self._refusals.pop(key, None)
                 if key in self._refs:
-                    self._acked.add(key)
-                    self._close_gap(key, now)
-            self._changed.set()
+                    self._mark_live(key, now)
+                    self._adopt(key, now)
             self._emit("response", f"subscribed {request.label}")
+        self._changed.set()
+
+    def _mark_live(self, key: TopicKey, now: float) -> None:
+        self._acked.add(key)
+        self._close_gap(key, now)
+
+    def _adopt(self, cover: TopicKey, now: float) -> None:
+        """``cover`` is live: the per-symbol keys it covers are live too, and those that
+        had their own server subscription give it up."""
+        for key in list(self._refs):
+            if cover not in covering_keys(key):
+                continue
+            if key not in self._covered and key in self._acked:
+                self._to_unsubscribe.add(key)
+                self._schedule_flush()
+            self._covered.add(key)
+            self._mark_live(key, now)
 
     def _retry_later(self, batch: tuple[TopicKey, ...], exc: Rejected) -> bool:
         """Subscribe ``batch`` again after a pause; ``False`` once it was refused too often."""
@@ -459,6 +516,7 @@ class Connection:
             session = await self._open()
             self._session = session
             self._acked.clear()
+            self._covered.clear()
             self._to_subscribe.clear()
             await self._subscribe_keys(session, list(self._refs))
             if session.closed.done():
@@ -556,49 +614,29 @@ class Connection:
     # --- routing ----------------------------------------------------------------------
 
     def _on_push(self, frame: Push) -> None:
-        if isinstance(frame, ClassicMessage):
-            cache_key: object = (frame.topic, frame.subject)
-        else:
-            cache_key = frame.topic
-        try:
-            decode, route = self._push_cache[cache_key]
-        except KeyError:
-            decode, route = self._prepare(frame)
+        subject = frame.subject if isinstance(frame, ClassicMessage) else None
+        kind = (frame.topic, subject)
+        decode = self._decoders.get(kind)
+        if decode is None:
+            decode = self._decoders[kind] = decoder_for(self.ws_key.dialect, frame.topic, subject)
         try:
             payload = decode(bytes(frame.data))
         except DecodeError as exc:
             self._emit("exception", str(exc), exc)
             return
-        if route is None and not self._classic:
-            route_key = (frame.topic, getattr(payload, "symbol", None))
-            try:
-                route = self._pro_routes[route_key]
-            except KeyError:
-                route = self._pro_routes[route_key] = self._find_route(*route_key)
-        if route is not None:
+        where = (frame.topic, getattr(payload, "symbol", None))
+        routes = self._route_cache.get(where)
+        if routes is None:
+            routes = self._route_cache[where] = tuple(
+                self._routes[key]
+                for key in route_keys(self.ws_key, *where)
+                if key in self._refs and key in self._routes
+            )
+        for route in routes:
             route.deliver(payload)
 
-    def _prepare(self, frame: Push) -> tuple[Callable[[bytes], Payload], _Route | None]:
-        """Look up (and cache) a push kind's decoder and, on Classic, its route."""
-        if isinstance(frame, ClassicMessage):
-            decode = decoder_for(Dialect.CLASSIC, frame.topic, frame.subject)
-            entry = decode, self._find_route(frame.topic, None)
-            self._push_cache[(frame.topic, frame.subject)] = entry
-            return entry
-        decode = decoder_for(Dialect.PRO, frame.topic, None)
-        self._push_cache[frame.topic] = (decode, None)  # Pro routes may depend on the symbol
-        return decode, None
-
     def _invalidate_routes(self) -> None:
-        self._push_cache.clear()
-        self._pro_routes.clear()
-
-    def _find_route(self, topic: str, symbol: str | None) -> _Route | None:
-        for key in route_candidates(self.ws_key, topic, symbol):
-            route = self._routes.get(key)
-            if route is not None and key in self._refs:
-                return route
-        return None
+        self._route_cache.clear()
 
     def _emit(self, kind: EventKind, detail: str, error: Exception | None = None) -> None:
         self.events.on_next(ConnectionEvent(kind, self.ws_key, time.time(), detail, error))

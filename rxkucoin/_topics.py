@@ -16,7 +16,7 @@ from ._session import Request
 from .exceptions import InvalidTopic
 from .keys import Dialect, WsKey
 
-__all__ = ("TopicKey", "batch_requests", "parse_topics", "route_candidates")
+__all__ = ("TopicKey", "batch_requests", "covering_keys", "parse_topics", "route_keys")
 
 #: At most this many symbols in one comma-joined Classic topic (PROTOCOL.md §3.3).
 MAX_SYMBOLS_PER_FRAME: Final = 100
@@ -141,23 +141,37 @@ def batch_requests(keys: Iterable[TopicKey]) -> list[tuple[Request, tuple[TopicK
     return batches
 
 
-def route_candidates(ws_key: WsKey, topic: str, symbol: str | None) -> tuple[TopicKey, ...]:
-    """The topic keys a push may belong to, most specific first.
+def covering_keys(key: TopicKey) -> tuple[TopicKey, ...]:
+    """The all-symbols topics whose pushes also carry ``key``'s (Classic per-symbol keys).
+
+    While one of them is held, ``key`` needs no server subscription of its own: the broader
+    subscription's pushes are routed to it too, so no push arrives twice.
+    """
+    if key.ws_key.dialect is Dialect.PRO or key.symbol is None:
+        return ()
+    keys = [TopicKey(key.ws_key, key.name)]
+    alias = _ALL_TOPIC_ALIASES.get(key.name)
+    if alias is not None:
+        keys.append(TopicKey(key.ws_key, alias))
+    return tuple(keys)
+
+
+def route_keys(ws_key: WsKey, topic: str, symbol: str | None) -> tuple[TopicKey, ...]:
+    """Every topic key a push belongs to.
 
     Args:
         ws_key: the socket it arrived on.
         topic: the push's topic (Classic) or ``T`` (Pro).
-        symbol: Pro only: the payload's symbol, for per-symbol channels.
+        symbol: the payload's symbol, if it has one (routes all-symbols pushes to the
+            matching per-symbol subscribers, and Pro per-symbol channels).
     """
     if ws_key.dialect is Dialect.CLASSIC:
         prefix, _, sym = topic.partition(":")
+        sym = sym or symbol or ""
         if not sym:
             return (TopicKey(ws_key, prefix),)
-        alias = _ALL_TOPIC_ALIASES.get(prefix)
-        keys = [TopicKey(ws_key, prefix, sym), TopicKey(ws_key, prefix)]
-        if alias is not None:
-            keys.append(TopicKey(ws_key, alias))
-        return tuple(keys)
+        exact = TopicKey(ws_key, prefix, sym)
+        return (exact, *covering_keys(exact))
     channel, _, selector = topic.rpartition(".")
     if channel in _SYMBOL_CHANNELS:
         return (TopicKey(ws_key, channel, symbol, selector),)

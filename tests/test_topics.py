@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rxkucoin._topics import TopicKey, batch_requests, parse_topics, route_candidates
+from rxkucoin._topics import TopicKey, batch_requests, parse_topics, route_keys
 from rxkucoin.exceptions import InvalidTopic
 from rxkucoin.keys import WsKey
 
@@ -80,19 +80,19 @@ def test_pro_batches_are_one_channel_each() -> None:
     ]
 
 
-def test_route_candidates() -> None:
-    assert route_candidates(SPOT, "/account/balance", None) == (TopicKey(SPOT, "/account/balance"),)
-    assert route_candidates(FUT, "/contract/position:XBTUSDTM", None) == (
+def test_route_keys() -> None:
+    assert route_keys(SPOT, "/account/balance", None) == (TopicKey(SPOT, "/account/balance"),)
+    assert route_keys(FUT, "/contract/position:XBTUSDTM", None) == (
         TopicKey(FUT, "/contract/position", "XBTUSDTM"),
         TopicKey(FUT, "/contract/position"),
         TopicKey(FUT, "/contract/positionAll"),
     )
-    assert route_candidates(PRO, "orderAll.UNIFIED", "BTC-USDT") == (
+    assert route_keys(PRO, "orderAll.UNIFIED", "BTC-USDT") == (
         TopicKey(PRO, "orderAll", None, "UNIFIED"),
     )
-    assert route_candidates(PRO, "order.SPOT", "BTC-USDT") == (
+    assert route_keys(PRO, "order.SPOT", "BTC-USDT") == (
         TopicKey(PRO, "order", "BTC-USDT", "SPOT"),
     )
-    assert route_candidates(PRO, "execution.lite.SPOT", None) == (
+    assert route_keys(PRO, "execution.lite.SPOT", None) == (
         TopicKey(PRO, "execution.lite", None, "SPOT"),
     )

@@ -451,3 +451,66 @@ async def test_session_cap_refusal_is_fatal_for_the_topic(
     rec, _ = watch(conn, ORDERS)
     await until(lambda: bool(rec.errors))
     assert isinstance(rec.errors[0], SubscriptionRejected) and rec.errors[0].code == 509
+
+
+def fut(text: str) -> TopicKey:
+    return topic(text, WsKey.FUTURES_PRIVATE_V1)
+
+
+def open_position(sim: Simulator, symbol: str = "XBTUSDTM", size: int = 1) -> None:
+    oid = sim.engine.place_futures_order("demo", symbol, "buy", size, price="60000")
+    sim.engine.fill_futures_order("demo", oid)
+
+
+@pytest.mark.parametrize(
+    ("one", "every"),
+    [
+        ("/contract/position:XBTUSDTM", "/contract/positionAll"),
+        ("/contractMarket/tradeOrders:XBTUSDTM", "/contractMarket/tradeOrders"),
+    ],
+)
+async def test_symbol_and_all_symbols_topics_each_get_every_push_once(
+    sim: Simulator, connect: MakeConnection, one: str, every: str
+) -> None:
+    conn = connect(WsKey.FUTURES_PRIVATE_V1)
+    single, all_ = Recorder(), Recorder()
+    d1 = conn.stream(fut(one), with_gaps=True).subscribe(single.on_next, single.on_error)
+    d2 = conn.stream(fut(every), with_gaps=True).subscribe(all_.on_next, all_.on_error)
+    await until(lambda: conn.settled)
+    assert server_subscriptions(sim) == [[every]]  # the symbol rides on the broad topic
+    open_position(sim)
+    open_position(sim, "ETHUSDTM")
+    await until(lambda: len(all_.data) >= 2)
+    await asyncio.sleep(0.1)
+    xbt = [p for p in all_.data if p.symbol == "XBTUSDTM"]
+    assert single.data == xbt and len(xbt) >= 1
+    assert all(p.symbol == "XBTUSDTM" for p in single.data)
+
+    sim.faults.drop()
+    await until(lambda: len(single.gaps) == 1 and len(all_.gaps) == 1)
+    await until(lambda: conn.settled)
+    assert server_subscriptions(sim)[-1] == [every]
+
+    d2.dispose()  # the symbol needs its own subscription again, without a hole
+    await until(lambda: server_subscriptions(sim)[-1] == [one])
+    before = len(single.data)
+    open_position(sim)
+    await until(lambda: len(single.data) > before)
+    await asyncio.sleep(0.1)
+    assert len(single.gaps) == 1 and not single.errors
+    d1.dispose()
+
+
+async def test_symbol_subscribed_first_moves_onto_a_later_broad_topic(
+    sim: Simulator, connect: MakeConnection
+) -> None:
+    conn = connect(WsKey.FUTURES_PRIVATE_V1)
+    single, all_ = Recorder(), Recorder()
+    conn.stream(fut("/contract/position:XBTUSDTM")).subscribe(single.on_next)
+    await until(lambda: conn.settled)
+    conn.stream(fut("/contract/positionAll")).subscribe(all_.on_next)
+    await until(lambda: server_subscriptions(sim) == [["/contract/positionAll"]])
+    open_position(sim)
+    await until(lambda: len(all_.items) >= 1 and len(single.items) >= 1)
+    await asyncio.sleep(0.1)
+    assert single.items == all_.items
