@@ -42,6 +42,7 @@ from .models import (
     SpotOrderChange,
     SpotStopOrderChange,
 )
+from .operators import isolate
 
 __all__ = ("KucoinStreams",)
 
@@ -154,7 +155,8 @@ class KucoinStreams:
 
         Raises:
             TimeoutError: not settled within ``timeout``.
-            ConnectionLost: a connection failed for good (e.g. rejected credentials).
+            AuthError: the credentials were rejected (or another fatal error that stopped
+                a connection for good).
         """
         keys = [WsKey(k) for k in ws_keys] or [k for k, c in self._connections.items() if c.topics]
         async with asyncio.timeout(timeout):
@@ -362,13 +364,19 @@ class KucoinStreams:
         )
 
     def state(self, ws_key: WsKey | str) -> Observable[ConnectionState]:
-        """The connection state of ``ws_key``; replays the current state to new subscribers."""
-        return self.connection(ws_key).state
+        """The connection state of ``ws_key``; replays the current state to new subscribers.
+
+        A subscriber that raises is reported and dropped, like on the topic streams.
+        """
+        return self.connection(ws_key).state.pipe(isolate(self._report))
 
     def events(self, ws_key: WsKey | str) -> Observable[ConnectionEvent]:
         """Lifecycle events of ``ws_key``: ``open``, ``reconnect``, ``reconnected``, ``close``,
-        ``response``, ``exception``, ``authenticated`` (the seed SDK's names)."""
-        return self.connection(ws_key).events
+        ``response``, ``exception``, ``authenticated`` (the seed SDK's names).
+
+        A subscriber that raises is reported and dropped, like on the topic streams.
+        """
+        return self.connection(ws_key).events.pipe(isolate(self._report))
 
 
 def _symbols(prefix: str, symbols: str | Sequence[str]) -> str:

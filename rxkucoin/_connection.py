@@ -207,6 +207,7 @@ class Connection:
         self._refusals: dict[TopicKey, int] = {}
         self._covered: set[TopicKey] = set()  # live through an all-symbols subscription
         self._changed = asyncio.Event()  # set whenever acks or the state change
+        self._fatal: Exception | None = None
         self._backoff = backoff or exponential_backoff()
 
         socket_life: Observable[ConnectionState] = reactivex.create(self._subscribe_socket)
@@ -271,14 +272,19 @@ class Connection:
 
     @property
     def settled(self) -> bool:
-        """Live, with every held topic acknowledged by the server."""
+        """Nothing held, or live with every held topic acknowledged by the server."""
+        if not self._refs:
+            return True
         return self.state.value is ConnectionState.LIVE and self._acked >= set(self._refs)
 
     async def wait_settled(self) -> None:
-        """Return once `settled`; raise the error if the connection failed for good."""
-        while not self.settled:
+        """Return once `settled`; raise the fatal error (e.g. `AuthError`) if the
+        connection failed for good."""
+        while True:
             if self.state.value is ConnectionState.FAILED:
-                raise ConnectionLost("the connection failed; see its events for why")
+                raise self._fatal or ConnectionLost("the connection failed for good")
+            if self.settled:
+                return
             self._changed.clear()
             await self._changed.wait()
 
@@ -591,21 +597,26 @@ class Connection:
         self._emit("reconnect", f"retry {attempt + 1} in {delay:.2f} s: {error}", error)
 
     def _on_state(self, state: ConnectionState) -> None:
-        self.state.on_next(state)
         self._changed.set()
+        try:
+            self.state.on_next(state)
+        except Exception as exc:  # as in _emit
+            self._report(exc)
 
     def _on_fatal(self, error: Exception) -> None:
+        self._fatal = error
         self._link = None
         self._outage = None
         self._emit("exception", str(error), error)
         self.state.on_next(ConnectionState.FAILED)
         for key in list(self._refs):
             self._refs.pop(key, None)
-            self._fail_topic(key, error)
+            self._fail_topic(key, error, emit=False)
 
-    def _fail_topic(self, key: TopicKey, error: Exception) -> None:
+    def _fail_topic(self, key: TopicKey, error: Exception, *, emit: bool = True) -> None:
         self._changed.set()
-        self._emit("exception", str(error), error)
+        if emit:
+            self._emit("exception", str(error), error)
         self._invalidate_routes()
         route = self._routes.pop(key, None)
         if route is not None:
@@ -639,4 +650,7 @@ class Connection:
         self._route_cache.clear()
 
     def _emit(self, kind: EventKind, detail: str, error: Exception | None = None) -> None:
-        self.events.on_next(ConnectionEvent(kind, self.ws_key, time.time(), detail, error))
+        try:
+            self.events.on_next(ConnectionEvent(kind, self.ws_key, time.time(), detail, error))
+        except Exception as exc:  # an unguarded observer must not stall the connection
+            self._report(exc)

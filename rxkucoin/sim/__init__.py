@@ -9,7 +9,8 @@ async with Simulator() as sim:
 ```
 
 `Simulator` serves the REST hosts, the Classic and Pro sockets and fault injection
-(`Faults`); `Engine` holds the accounts and turns activity into pushes.
+(`Faults`); `Engine` holds the accounts and turns activity into pushes; `SyntheticTrader`
+keeps accounts busy with seeded, valid activity.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ._engine import Engine
 from ._faults import FaultRecord, Faults, Undelivered
 from ._pushes import ClassicPush, ProEvent, Push
 from ._server import GatewayError, SimAccount, SimStats, Simulator, demo_credentials
+from ._trader import SyntheticTrader
 
 __all__ = (
     "ClassicPush",
@@ -30,6 +32,7 @@ __all__ = (
     "SimAccount",
     "SimStats",
     "Simulator",
+    "SyntheticTrader",
     "Undelivered",
     "demo_credentials",
 )

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from rxkucoin import (
-    ConnectionLost,
+    AuthError,
     ConnectionState,
     Credentials,
     CredentialsError,
@@ -148,7 +148,7 @@ async def test_ready_raises_when_credentials_are_rejected(
     bad = Credentials(creds.api_key, "wrong-secret", creds.api_passphrase)
     async with KucoinStreams(bad, endpoints=sim.endpoints) as streams:
         streams.spot_orders().subscribe(on_error=lambda e: None)
-        with pytest.raises(ConnectionLost):
+        with pytest.raises(AuthError):
             await streams.ready(timeout=5)
 
 
@@ -174,3 +174,50 @@ async def test_mark_price_updates_name_their_symbol(sim: Simulator, creds: Crede
         await until(lambda: sum(isinstance(p, FuturesPositionMarkPrice) for p in got) == 2)
         marks = {p.symbol: p.mark_price for p in got if isinstance(p, FuturesPositionMarkPrice)}
         assert marks == {"XBTUSDTM": 61000.0, "ETHUSDTM": 2900.0}
+
+
+async def test_a_raising_event_observer_does_not_stall_the_connection(
+    sim: Simulator, creds: Credentials
+) -> None:
+    reported: list[Exception] = []
+    async with KucoinStreams(
+        creds, endpoints=sim.endpoints, on_subscriber_error=reported.append
+    ) as streams:
+
+        def broken(_: Any) -> None:
+            raise RuntimeError("logging bug")
+
+        streams.events("spotPrivateV1").subscribe(broken)
+        streams.state("spotPrivateV1").subscribe(broken)
+        got: list[Any] = []
+        streams.spot_orders().subscribe(got.append)
+        await streams.ready(timeout=5)
+        sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+        await until(lambda: len(got) == 2)
+        assert len(reported) == 2 and all("logging bug" in str(e) for e in reported)
+
+
+async def test_ready_returns_when_the_only_topic_is_refused(
+    sim: Simulator, creds: Credentials
+) -> None:
+    async with KucoinStreams(creds, endpoints=sim.endpoints) as streams:
+        errors: list[Exception] = []
+        streams.subscribe("/spotMarket/noSuchTopic", "spotPrivateV1").subscribe(
+            on_error=errors.append
+        )
+        await streams.ready(timeout=5)
+        assert len(errors) == 1
+
+
+async def test_rejected_credentials_report_one_exception_event(
+    sim: Simulator, creds: Credentials
+) -> None:
+    bad = Credentials(creds.api_key, "wrong-secret", creds.api_passphrase)
+    async with KucoinStreams(bad, endpoints=sim.endpoints) as streams:
+        kinds: list[str] = []
+        streams.events("spotPrivateV1").subscribe(lambda e: kinds.append(e.kind))
+        streams.spot_orders().subscribe(on_error=lambda e: None)
+        streams.spot_balance().subscribe(on_error=lambda e: None)
+        with pytest.raises(AuthError):
+            await streams.ready(timeout=5)
+        assert kinds.count("exception") == 1
