@@ -456,6 +456,8 @@ class Connection:
     def _adopt(self, cover: TopicKey, now: float) -> None:
         """``cover`` is live: the per-symbol keys it covers are live too, and those that
         had their own server subscription give it up."""
+        if cover.symbol is not None or cover.ws_key.dialect is Dialect.PRO:
+            return  # only Classic all-symbols topics cover anything
         for key in list(self._refs):
             if cover not in covering_keys(key):
                 continue
