@@ -9,7 +9,7 @@ cleanly at its 24 h cut, and the same fresh-token path with backoff serves both 
 without the hot loop an immediate ``repeat`` would risk.
 
 Pushes do not travel through Rx operators on their way in: the session's callback decodes
-each push once and hands it to its topic's subject by dict lookup.
+each push once and hands it to its topics' subscribers by dict lookup (`_routes`).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from ._auth import Credentials
 from ._events import ConnectionEvent, ConnectionState, EventKind, Gap
 from ._frames import ClassicMessage
 from ._rest import RestClient
+from ._routes import Route, Sink
 from ._session import Push, Rejected, Session, open_session
 from ._topics import (
     MAX_TOPICS_PER_CONNECTION,
@@ -53,77 +54,6 @@ from .operators import exponential_backoff, retry_with_backoff, share_resettable
 __all__ = ("Connection",)
 
 log = logging.getLogger("rxkucoin.connection")
-
-Item = Payload | Gap
-
-
-class _Sink:
-    """One subscriber of a topic, guarded: if it raises, it is reported and dropped."""
-
-    __slots__ = ("dropped", "observer", "report", "unsubscribe")
-
-    def __init__(
-        self,
-        observer: abc.ObserverBase[Any],
-        report: Callable[[Exception], None],
-        unsubscribe: Callable[[], None],
-    ) -> None:
-        self.observer = observer
-        self.report = report
-        self.unsubscribe = unsubscribe
-        self.dropped = False
-
-    def on_next(self, item: Any) -> None:
-        if self.dropped:
-            return
-        try:
-            self.observer.on_next(item)
-        except Exception as exc:
-            self._drop(exc)
-
-    def on_error(self, error: Exception) -> None:
-        if self.dropped:
-            return
-        self.dropped = True
-        try:
-            self.observer.on_error(error)
-        except Exception as exc:
-            self.report(exc)
-
-    def _drop(self, exc: Exception) -> None:
-        self.dropped = True
-        self.unsubscribe()
-        self.report(exc)
-
-
-class _Route:
-    """The subscribers of one topic: data only, and data with gap markers.
-
-    Plain lists rather than Subjects: delivering a push is the hot path, and a list walk
-    skips the Subject's lock and observer wrappers. Sinks guard themselves.
-    """
-
-    __slots__ = ("data", "full")
-
-    def __init__(self) -> None:
-        self.data: list[_Sink] = []
-        self.full: list[_Sink] = []
-
-    def deliver(self, payload: Payload) -> None:
-        for sink in self.data:
-            sink.on_next(payload)
-        for sink in self.full:
-            sink.on_next(payload)
-
-    def gap(self, gap: Gap) -> None:
-        for sink in self.full:
-            sink.on_next(gap)
-
-    def fail(self, error: Exception) -> None:
-        sinks, self.data, self.full = self.data + self.full, [], []
-        for sink in sinks:
-            sink.on_error(error)
-
 
 #: How often a subscribe refused for a transient reason (rate, busy) is tried again.
 MAX_SUBSCRIBE_RETRIES = 5
@@ -190,10 +120,10 @@ class Connection:
         self.sessions_opened = 0
 
         self._refs: dict[TopicKey, int] = {}
-        self._routes: dict[TopicKey, _Route] = {}
+        self._routes: dict[TopicKey, Route] = {}
         # push kind -> decoder; (topic, payload symbol) -> routes, cleared when topics change
         self._decoders: dict[tuple[str, str | None], Callable[[bytes], Payload]] = {}
-        self._route_cache: dict[tuple[str, str | None], tuple[_Route, ...]] = {}
+        self._route_cache: dict[tuple[str, str | None], tuple[Route, ...]] = {}
         self._streams: dict[tuple[TopicKey, bool], Observable[Any]] = {}
         self._acked: set[TopicKey] = set()
         self._session: Session | None = None
@@ -240,7 +170,7 @@ class Connection:
         ) -> abc.DisposableBase:
             route = self._routes.get(key)
             if route is None:
-                route = self._routes[key] = _Route()
+                route = self._routes[key] = Route()
             released = False
 
             def dispose() -> None:
@@ -258,7 +188,7 @@ class Connection:
                         route.data = sinks_now
                 self._release(key)
 
-            sink = _Sink(observer, self._report, dispose)
+            sink = Sink(observer, self._report, dispose)
             if with_gaps:
                 route.full = [*route.full, sink]
             else:

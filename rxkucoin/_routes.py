@@ -1,0 +1,81 @@
+"""Delivering pushes to a topic's subscribers: the hot path, kept free of Rx machinery."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from reactivex import abc
+
+from ._events import Gap
+from .models._base import Payload
+
+__all__ = ("Route", "Sink")
+
+
+class Sink:
+    """One subscriber of a topic, guarded: if it raises, it is reported and dropped."""
+
+    __slots__ = ("dropped", "observer", "report", "unsubscribe")
+
+    def __init__(
+        self,
+        observer: abc.ObserverBase[Any],
+        report: Callable[[Exception], None],
+        unsubscribe: Callable[[], None],
+    ) -> None:
+        self.observer = observer
+        self.report = report
+        self.unsubscribe = unsubscribe
+        self.dropped = False
+
+    def on_next(self, item: Any) -> None:
+        if self.dropped:
+            return
+        try:
+            self.observer.on_next(item)
+        except Exception as exc:
+            self._drop(exc)
+
+    def on_error(self, error: Exception) -> None:
+        if self.dropped:
+            return
+        self.dropped = True
+        try:
+            self.observer.on_error(error)
+        except Exception as exc:
+            self.report(exc)
+
+    def _drop(self, exc: Exception) -> None:
+        self.dropped = True
+        self.unsubscribe()
+        self.report(exc)
+
+
+class Route:
+    """The subscribers of one topic: data only, and data with gap markers.
+
+    Plain lists rather than Subjects: delivering a push is the hot path, and a list walk
+    skips the Subject's lock and observer wrappers. Sinks guard themselves.
+    """
+
+    __slots__ = ("data", "full")
+
+    def __init__(self) -> None:
+        self.data: list[Sink] = []
+        self.full: list[Sink] = []
+
+    def deliver(self, payload: Payload) -> None:
+        for sink in self.data:
+            sink.on_next(payload)
+        for sink in self.full:
+            sink.on_next(payload)
+
+    def gap(self, gap: Gap) -> None:
+        for sink in self.full:
+            sink.on_next(gap)
+
+    def fail(self, error: Exception) -> None:
+        sinks, self.data, self.full = self.data + self.full, [], []
+        for sink in sinks:
+            sink.on_error(error)
