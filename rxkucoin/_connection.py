@@ -284,8 +284,10 @@ class Connection:
         self._outage = None
         if link is None:
             return
-        session, acked = self._session, sorted(self._acked, key=str)
+        # covered keys never had a server subscription of their own
+        session, acked = self._session, sorted(self._acked - self._covered, key=str)
         self._acked.clear()
+        self._covered.clear()
         if session is None or not acked:
             self._finish_close(link)
             return
