@@ -101,3 +101,40 @@ class MarginPushes(Ledger):
             "timestamp": self._now() // MS,
         }
         self._classic(account, "spot", f"/margin/isolatedPosition:{symbol}", "positionChange", data)
+
+    def warn_liquidation(
+        self,
+        account: str,
+        event_type: str = "MARGIN_CALL",
+        *,
+        risk_ratio: str | Decimal = "0.85",
+        trade_type: str = "UNIFIED",
+    ) -> None:
+        """Push a Pro liquidation warning (``lw``) for ``account``.
+
+        The engine has no liquidation engine of its own; this lets a test or a demo put an
+        account at risk on demand. The figures come from the account's futures wallet.
+
+        Args:
+            account: the account.
+            event_type: ``MARGIN_CALL``, ``REDUCE_ONLY``, ``LIQUIDATION_WARNING`` or
+                ``FORCE_LIQUIDATION``.
+            risk_ratio: the risk ratio to report.
+            trade_type: the ``lw`` channel's trade type.
+        """
+        acct = self._acct(account)
+        equity = acct.wallet
+        ratio = dec(risk_ratio)
+        maintenance = (equity * ratio).quantize(Decimal("0.00000001"))
+        data = {
+            "eT": event_type,
+            "r": fmt(ratio),
+            "a": fmt(equity),
+            "e": fmt(equity),
+            "iM": fmt(maintenance * 2),
+            "mM": fmt(maintenance),
+            "aM": fmt(max(equity - maintenance * 2, ZERO)),
+            "l": "0",
+            "U": self._now(),
+        }
+        self._pro(account, "lw", trade_type, data)

@@ -110,6 +110,12 @@ CASES: list[tuple[str, Callable[[KucoinStreams], Any], Action, tuple[type, ...]]
         (m.ProExecutionLite,),
     ),
     (
+        "pro_liquidation_warnings",
+        lambda s: s.pro_liquidation_warnings(),
+        lambda e: e.warn_liquidation("demo", "LIQUIDATION_WARNING", risk_ratio="0.93"),
+        (m.ProLiquidationWarning,),
+    ),
+    (
         "pro_leverage",
         lambda s: s.pro_leverage(),
         lambda e: e.set_cross_leverage("demo", "XBTUSDTM", 8),

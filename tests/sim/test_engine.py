@@ -10,6 +10,7 @@ import msgspec
 import pytest
 
 from rxkucoin.keys import Dialect
+from rxkucoin.models import ProLiquidationWarning
 from rxkucoin.models._base import UnknownPayload
 from rxkucoin.models._registry import decode_payload
 from rxkucoin.sim._engine import Engine
@@ -126,6 +127,7 @@ PRO_SCHEMAS: dict[str, dict[str, str]] = {
     "position": _fields(NS, "O U"),
     "execution": {"E": NS},
     "leverage": {},
+    "lw": {"U": NS},
 }
 PRO_CHANNELS: dict[str, tuple[str, ...]] = {
     "order": ("orderAll", "order"),
@@ -706,3 +708,14 @@ def test_futures_market_order_and_failed_trigger(engine: Engine) -> None:
     assert [d["type"] for d in classic(rec.take(), ADV)] == ["cancel"]
     assert engine.futures_stop_orders("alice")["items"] == []
     assert engine.check_invariants() == []
+
+
+def test_liquidation_warning_on_demand(engine: Engine) -> None:
+    rec = Recorder(engine)
+    engine.warn_liquidation("alice", "REDUCE_ONLY", risk_ratio="0.91")
+    (push,) = rec.take()
+    assert isinstance(push, ProEvent) and push.kind == "lw" and push.trade_type == "UNIFIED"
+    assert push.data["eT"] == "REDUCE_ONLY" and push.data["r"] == "0.91"
+    warning = decode_payload(Dialect.PRO, "lw.UNIFIED", None, msgspec.json.encode(push.data))
+    assert isinstance(warning, ProLiquidationWarning)
+    assert warning.risk_ratio == Decimal("0.91") and type(warning.updated_ns) is int
