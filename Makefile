@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(BIN)/python -m rxkucoin demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check rxkucoin tests
+	$(BIN)/ruff check .
 	$(BIN)/ruff format --check rxkucoin tests
 
 typecheck: $(STAMP)
