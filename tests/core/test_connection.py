@@ -514,3 +514,33 @@ async def test_symbol_subscribed_first_moves_onto_a_later_broad_topic(
     await until(lambda: len(all_.items) >= 1 and len(single.items) >= 1)
     await asyncio.sleep(0.1)
     assert single.items == all_.items
+
+
+async def test_a_malformed_push_is_reported_and_loses_nothing_else(
+    sim: Simulator, connect: MakeConnection
+) -> None:
+    from rxkucoin.exceptions import DecodeError
+    from rxkucoin.sim import ClassicPush
+
+    conn = connect()
+    events: list[ConnectionEvent] = []
+    conn.events.subscribe(events.append)
+    rec, _ = watch(conn, ORDERS)
+    await until(lambda: conn.settled)
+    bad = {
+        "symbol": "BTC-USDT",
+        "orderType": "limit",
+        "side": "buy",
+        "orderId": "x",
+        "type": "open",
+        "status": "open",
+        "orderTime": "not-a-number",
+        "ts": 1,
+    }
+    sim.publish(ClassicPush("demo", "spot", ORDERS, "orderChange", bad))
+    sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+    await until(lambda: len(rec.data) == 2)
+    errors = [e.error for e in events if e.kind == "exception"]
+    assert len(errors) == 1 and isinstance(errors[0], DecodeError)
+    assert errors[0].topic == ORDERS and errors[0].path == "$.data.orderTime"
+    assert not rec.errors and conn.state.value is ConnectionState.LIVE
