@@ -372,12 +372,15 @@ async def open_session(
         ws = await http.ws_connect(
             url, autoping=True, max_msg_size=0, timeout=aiohttp.ClientWSTimeout(ws_close=2.0)
         )
+    # aiohttp's errors name the URL, which carries the token: keep both out of the text
+    # and out of the exception chain.
     except aiohttp.WSServerHandshakeError as exc:
         raise ConnectionLost(
             f"socket handshake refused: HTTP {exc.status}", code=exc.status
-        ) from exc
+        ) from None
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-        raise ConnectionLost(f"cannot open socket: {type(exc).__name__}: {exc}") from exc
+        text = str(exc).replace(token.value, "***") if token else str(exc)
+        raise ConnectionLost(f"cannot open socket: {type(exc).__name__}: {text}") from None
     try:
         async with asyncio.timeout(welcome_timeout):
             welcome = await _await_welcome(ws, key)
