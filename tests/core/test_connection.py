@@ -544,3 +544,20 @@ async def test_a_malformed_push_is_reported_and_loses_nothing_else(
     assert len(errors) == 1 and isinstance(errors[0], DecodeError)
     assert errors[0].topic == ORDERS and errors[0].path == "$.data.orderTime"
     assert not rec.errors and conn.state.value is ConnectionState.LIVE
+
+
+async def test_pings_continue_under_traffic_so_the_server_keeps_the_socket(
+    sim: Simulator, connect: MakeConnection
+) -> None:
+    # The simulator closes a socket whose client sent nothing for pingInterval +
+    # pingTimeout (0.8 s here); a busy feed must not stop the client's pings.
+    conn = connect()
+    events: list[ConnectionEvent] = []
+    conn.events.subscribe(events.append)
+    rec, _ = watch(conn, ORDERS)
+    await until(lambda: conn.settled)
+    for _ in range(40):  # about 2 s of steady traffic
+        sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.001", price="30000")
+        await asyncio.sleep(0.05)
+    assert [e.kind for e in events if e.kind in ("reconnect", "reconnected")] == []
+    assert len(rec.data) == 80 and not rec.gaps
