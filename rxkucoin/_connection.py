@@ -30,16 +30,11 @@ from reactivex.subject import BehaviorSubject, Subject
 from ._auth import Credentials
 from ._events import ConnectionEvent, ConnectionState, EventKind, Gap
 from ._frames import ClassicMessage
+from ._registry import TopicRegistry
 from ._rest import RestClient
 from ._routes import Route, Sink
 from ._session import Push, Rejected, Session, open_session
-from ._topics import (
-    MAX_TOPICS_PER_CONNECTION,
-    TopicKey,
-    batch_requests,
-    covering_keys,
-    route_keys,
-)
+from ._topics import MAX_TOPICS_PER_CONNECTION, TopicKey, batch_requests, route_keys
 from .exceptions import (
     ConnectionLost,
     DecodeError,
@@ -54,9 +49,6 @@ from .operators import exponential_backoff, retry_with_backoff, share_resettable
 __all__ = ("Connection",)
 
 log = logging.getLogger("rxkucoin.connection")
-
-#: How often a subscribe refused for a transient reason (rate, busy) is tried again.
-MAX_SUBSCRIBE_RETRIES = 5
 
 
 def _is_live(state: ConnectionState) -> bool:
@@ -119,23 +111,18 @@ class Connection:
         self.token_fetches = 0
         self.sessions_opened = 0
 
-        self._refs: dict[TopicKey, int] = {}
+        self._topics = TopicRegistry()
         self._routes: dict[TopicKey, Route] = {}
         # push kind -> decoder; (topic, payload symbol) -> routes, cleared when topics change
         self._decoders: dict[tuple[str, str | None], Callable[[bytes], Payload]] = {}
         self._route_cache: dict[tuple[str, str | None], tuple[Route, ...]] = {}
         self._streams: dict[tuple[TopicKey, bool], Observable[Any]] = {}
-        self._acked: set[TopicKey] = set()
         self._session: Session | None = None
         self._task: asyncio.Task[None] | None = None
         self._link: abc.DisposableBase | None = None
         self._ever_live = False
         self._outage: tuple[float, str, set[TopicKey]] | None = None
         self._flush_scheduled = False
-        self._to_subscribe: set[TopicKey] = set()
-        self._to_unsubscribe: set[TopicKey] = set()
-        self._refusals: dict[TopicKey, int] = {}
-        self._covered: set[TopicKey] = set()  # live through an all-symbols subscription
         self._changed = asyncio.Event()  # set whenever acks or the state change
         self._fatal: Exception | None = None
         self._backoff = backoff or exponential_backoff()
@@ -157,7 +144,7 @@ class Connection:
     @property
     def topics(self) -> frozenset[TopicKey]:
         """The topics currently held by at least one subscriber."""
-        return frozenset(self._refs)
+        return self._topics.held
 
     def stream(self, key: TopicKey, *, with_gaps: bool = False) -> Observable[Any]:
         """The one hot Observable of ``key`` (data only, or data and `Gap` markers)."""
@@ -203,9 +190,9 @@ class Connection:
     @property
     def settled(self) -> bool:
         """Nothing held, or live with every held topic acknowledged by the server."""
-        if not self._refs:
+        if not self._topics.held:
             return True
-        return self.state.value is ConnectionState.LIVE and self._acked >= set(self._refs)
+        return self.state.value is ConnectionState.LIVE and self._topics.settled
 
     async def wait_settled(self) -> None:
         """Return once `settled`; raise the fatal error (e.g. `AuthError`) if the
@@ -222,12 +209,10 @@ class Connection:
 
     def _acquire(self, key: TopicKey) -> None:
         self._invalidate_routes()
-        count = self._refs.get(key, 0)
-        self._refs[key] = count + 1
-        if count:
+        if not self._topics.acquire(key):
             return
-        if len(self._refs) > MAX_TOPICS_PER_CONNECTION:
-            self._refs.pop(key)
+        if len(self._topics.held) > MAX_TOPICS_PER_CONNECTION:
+            self._topics.drop(key)
             self._fail_topic(
                 key,
                 SubscriptionRejected(
@@ -235,63 +220,38 @@ class Connection:
                 ),
             )
             return
-        self._to_unsubscribe.discard(key)
         if self._link is None:
             self._link = self._shared.subscribe(
                 on_next=self._on_state, on_error=self._on_fatal, scheduler=self._scheduler
             )
-        if self._session is not None and key not in self._acked:
-            self._to_subscribe.add(key)
+        if self._session is not None:
+            self._topics.want(key)
             self._schedule_flush()
 
     def _release(self, key: TopicKey) -> None:
-        count = self._refs.get(key, 0) - 1
-        if count > 0:
-            self._refs[key] = count
+        if not self._topics.release(key):
             return
-        self._refs.pop(key, None)
         self._invalidate_routes()
-        self._to_subscribe.discard(key)
-        if not self._refs:
+        if not self._topics.held:
             self._close()
-            return
-        if key in self._covered:  # it never had a server subscription of its own
-            self._covered.discard(key)
-            self._acked.discard(key)
-            return
-        for orphan in self._uncovered_by(key):
-            # subscribed before the cover goes (the flush subscribes first), so no hole
-            self._covered.discard(orphan)
-            self._to_subscribe.add(orphan)
-        if key in self._acked:
-            self._to_unsubscribe.add(key)
-        self._schedule_flush()
-
-    def _uncovered_by(self, cover: TopicKey) -> list[TopicKey]:
-        """Covered keys that lose their last cover when ``cover`` goes."""
-        return [
-            k
-            for k in self._covered
-            if cover in covering_keys(k)
-            and not any(c in self._refs for c in covering_keys(k) if c != cover)
-        ]
+        elif self._topics.has_pending:
+            self._schedule_flush()
 
     def _close(self) -> None:
-        """The last topic left: unsubscribe what is still acknowledged, then close."""
+        """The last topic left: unsubscribe what the server still has, then close."""
         link, self._link = self._link, None
-        self._to_subscribe.clear()
-        self._to_unsubscribe.clear()
         self._outage = None
+        server_side = self._topics.server_subscriptions()
+        self._topics.clear()
         if link is None:
             return
-        # covered keys never had a server subscription of their own
-        session, acked = self._session, sorted(self._acked - self._covered, key=str)
-        self._acked.clear()
-        self._covered.clear()
-        if session is None or not acked:
+        session = self._session
+        if session is None or not server_side:
             self._finish_close(link)
             return
-        asyncio.get_running_loop().create_task(self._unsubscribe_then_close(session, acked, link))
+        asyncio.get_running_loop().create_task(
+            self._unsubscribe_then_close(session, server_side, link)
+        )
 
     async def _unsubscribe_then_close(
         self, session: Session, keys: list[TopicKey], link: abc.DisposableBase
@@ -322,21 +282,19 @@ class Connection:
         session = self._session
         if session is None:
             return
-        subscribe, self._to_subscribe = self._to_subscribe, set()
-        unsubscribe, self._to_unsubscribe = self._to_unsubscribe, set()
+        subscribe, unsubscribe = self._topics.take_pending()
         asyncio.get_running_loop().create_task(self._flush(session, subscribe, unsubscribe))
 
     async def _flush(
-        self, session: Session, subscribe: set[TopicKey], unsubscribe: set[TopicKey]
+        self, session: Session, subscribe: list[TopicKey], unsubscribe: list[TopicKey]
     ) -> None:
         # Subscribe first: a topic moving from a broad subscription to its own (or back)
         # may then see a push twice for a moment, but never misses one.
         with contextlib.suppress(ConnectionLost):
-            await self._subscribe_keys(session, [k for k in subscribe if k in self._refs])
-            for request, keys in batch_requests(sorted(unsubscribe, key=str)):
+            await self._subscribe_keys(session, subscribe)
+            for request, keys in batch_requests(unsubscribe):
                 for key in keys:
-                    if key not in self._refs:
-                        self._acked.discard(key)
+                    self._topics.unsubscribed(key)
                 with contextlib.suppress(Rejected):
                     await session.request("unsubscribe", request)
 
@@ -344,19 +302,10 @@ class Connection:
         """Subscribe ``keys`` in batches; a rejected batch is retried key by key.
 
         A per-symbol key whose all-symbols topic is held gets no server subscription: it
-        is live as soon as that broader topic is.
+        is live as soon as that broader topic is (see `TopicRegistry`).
         """
-        now = time.time()
-        direct: list[TopicKey] = []
-        for key in keys:
-            covers = [c for c in covering_keys(key) if c in self._refs]
-            if not covers:
-                self._covered.discard(key)
-                direct.append(key)
-                continue
-            self._covered.add(key)
-            if any(c in self._acked for c in covers):
-                self._mark_live(key, now)
+        direct, live = self._topics.plan(keys)
+        self._went_live(live)
         for request, batch in batch_requests(sorted(direct, key=str)):
             try:
                 await session.request("subscribe", request)
@@ -367,51 +316,32 @@ class Connection:
                     await self._subscribe_keys(session, list(batch)[:1])
                     await self._subscribe_keys(session, list(batch)[1:])
                     continue
-                self._refs.pop(batch[0], None)
+                self._topics.drop(batch[0])
                 self._fail_topic(
                     batch[0], SubscriptionRejected(str(batch[0]), exc.code, exc.reason)
                 )
                 continue
-            now = time.time()
             for key in batch:
-                self._refusals.pop(key, None)
-                if key in self._refs:
-                    self._mark_live(key, now)
-                    self._adopt(key, now)
+                self._went_live(self._topics.acknowledged(key))
+            if self._topics.has_pending:  # topics that moved onto a broader subscription
+                self._schedule_flush()
             self._emit("response", f"subscribed {request.label}")
         self._changed.set()
 
-    def _mark_live(self, key: TopicKey, now: float) -> None:
-        self._acked.add(key)
-        self._close_gap(key, now)
-
-    def _adopt(self, cover: TopicKey, now: float) -> None:
-        """``cover`` is live: the per-symbol keys it covers are live too, and those that
-        had their own server subscription give it up."""
-        if cover.symbol is not None or cover.ws_key.dialect is Dialect.PRO:
-            return  # only Classic all-symbols topics cover anything
-        for key in list(self._refs):
-            if cover not in covering_keys(key):
-                continue
-            if key not in self._covered and key in self._acked:
-                self._to_unsubscribe.add(key)
-                self._schedule_flush()
-            self._covered.add(key)
-            self._mark_live(key, now)
+    def _went_live(self, keys: list[TopicKey]) -> None:
+        now = time.time()
+        for key in keys:
+            self._close_gap(key, now)
 
     def _retry_later(self, batch: tuple[TopicKey, ...], exc: Rejected) -> bool:
         """Subscribe ``batch`` again after a pause; ``False`` once it was refused too often."""
-        attempt = max(self._refusals.get(key, 0) for key in batch)
-        if attempt >= MAX_SUBSCRIBE_RETRIES:
+        attempt = self._topics.refused(batch)
+        if attempt is None:
             return False
-        for key in batch:
-            self._refusals[key] = attempt + 1
         self._emit("exception", f"subscribe refused for now ({exc}); retrying", exc)
 
         def again() -> None:
-            waiting = [k for k in batch if k in self._refs and k not in self._acked]
-            if waiting:
-                self._to_subscribe.update(waiting)
+            if self._topics.want_again(batch):
                 self._schedule_flush()
 
         asyncio.get_running_loop().call_later(self._backoff(attempt), again)
@@ -427,7 +357,7 @@ class Connection:
         """
         task = self._task
         link, self._link = self._link, None
-        self._refs.clear()
+        self._topics.clear()
         self._invalidate_routes()
         if link is not None:
             link.dispose()
@@ -455,17 +385,14 @@ class Connection:
         try:
             session = await self._open()
             self._session = session
-            self._acked.clear()
-            self._covered.clear()
-            self._to_subscribe.clear()
-            await self._subscribe_keys(session, list(self._refs))
+            await self._subscribe_keys(session, self._topics.new_socket())
             if session.closed.done():
                 raise session.closed.result()
             kind: EventKind = "reconnected" if self._ever_live else "open"
             self._ever_live = True
-            self._emit(kind, f"topics live: {len(self._acked)}")
+            self._emit(kind, f"topics live: {self._topics.live_count}")
             observer.on_next(ConnectionState.LIVE)
-            if self._to_subscribe or self._to_unsubscribe:
+            if self._topics.has_pending:
                 self._schedule_flush()
             reason = await session.closed
             raise reason
@@ -510,11 +437,11 @@ class Connection:
         return session
 
     def _begin_outage(self, session: Session, exc: Exception) -> None:
+        lost = self._topics.socket_lost()
         if self._outage is None:
-            self._outage = (session.last_frame_at, str(exc), set(self._acked))
+            self._outage = (session.last_frame_at, str(exc), lost)
         else:
-            self._outage[2].update(self._acked)
-        self._acked.clear()
+            self._outage[2].update(lost)
 
     def _close_gap(self, key: TopicKey, now: float) -> None:
         if self._outage is None or key not in self._outage[2]:
@@ -543,8 +470,8 @@ class Connection:
         self._outage = None
         self._emit("exception", str(error), error)
         self.state.on_next(ConnectionState.FAILED)
-        for key in list(self._refs):
-            self._refs.pop(key, None)
+        for key in self._topics.held:
+            self._topics.drop(key)
             self._fail_topic(key, error, emit=False)
 
     def _fail_topic(self, key: TopicKey, error: Exception, *, emit: bool = True) -> None:
@@ -575,7 +502,7 @@ class Connection:
             routes = self._route_cache[where] = tuple(
                 self._routes[key]
                 for key in route_keys(self.ws_key, *where)
-                if key in self._refs and key in self._routes
+                if key in self._routes and self._topics.holds(key)
             )
         for route in routes:
             route.deliver(payload)

@@ -163,7 +163,7 @@ async def test_subscribers_in_one_tick_share_one_round(
         WsKey.FUTURES_PRIVATE_V1, "/contract/position:" + ",".join(f"SYM{i}M" for i in range(150))
     )
     subs = [conn.stream(k).subscribe() for k in keys]
-    await until(lambda: len(conn._acked) == 151)
+    await until(lambda: conn._topics.live_count == 151)
     assert sim.stats.subscribe_frames - frames_before == 2  # 100 + 50 symbols
     for s in subs:
         s.dispose()
@@ -436,7 +436,7 @@ async def test_transient_refusal_is_retried_not_fatal(
     conn = connect()
     sim.faults.reject_next_subscribe(509, "exceed max permits per second")
     rec, _ = watch(conn, ORDERS)
-    await until(lambda: topic(ORDERS) in conn._acked)
+    await until(lambda: conn._topics.is_live(topic(ORDERS)))
     sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
     await until(lambda: len(rec.data) == 2)
     assert not rec.errors
