@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from ._engine import Engine
 from ._faults import FaultRecord, Faults, Undelivered
+from ._gateway import GatewayError, SimAccount, demo_credentials
 from ._pushes import ClassicPush, ProEvent, Push
-from ._server import GatewayError, SimAccount, SimStats, Simulator, demo_credentials
+from ._server import SimStats, Simulator
 from ._trader import SyntheticTrader
 
 __all__ = (

@@ -20,7 +20,8 @@ from aiohttp import WSMsgType, web
 from ._pushes import ClassicPush, Push
 
 if TYPE_CHECKING:
-    from ._server import Simulator, _Token
+    from ._gateway import _Token
+    from ._server import Simulator
 
 __all__ = ("SESSION_LIMIT", "ClassicSession", "Session", "classic_handler")
 

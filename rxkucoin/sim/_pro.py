@@ -12,7 +12,8 @@ from ._classic import SESSION_LIMIT, Session
 from ._pushes import ProEvent, Push
 
 if TYPE_CHECKING:
-    from ._server import Simulator, _Token
+    from ._gateway import _Token
+    from ._server import Simulator
 
 __all__ = ("CHANNELS", "ProSession", "pro_handler")
 
@@ -117,7 +118,7 @@ class ProSession(Session):
             self._fail(rid, BAD_REQUEST, "unknown request: expected op or action")
 
     def _auth(self, frame: dict[str, Any], rid: Any) -> None:
-        from ._server import GatewayError
+        from ._gateway import GatewayError
 
         try:
             account = self.sim._verify_ws_auth(frame)

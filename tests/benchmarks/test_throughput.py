@@ -31,7 +31,7 @@ from rxkucoin._rest import RestClient
 from rxkucoin._topics import parse_topics
 from rxkucoin.keys import Dialect
 from rxkucoin.models import decode_payload
-from rxkucoin.sim._server import demo_credentials
+from rxkucoin.sim import demo_credentials
 
 from .feed import ACCOUNT, SEED
 
