@@ -14,7 +14,10 @@ __all__ = ("Route", "Sink")
 
 
 class Sink:
-    """One subscriber of a topic, guarded: if it raises, it is reported and dropped."""
+    """One guarded subscriber: if its callback raises, it is reported and dropped.
+
+    Shared by the topic routes (the hot path) and the generic `isolate` operator.
+    """
 
     __slots__ = ("dropped", "observer", "report", "unsubscribe")
 
@@ -43,6 +46,15 @@ class Sink:
         self.dropped = True
         try:
             self.observer.on_error(error)
+        except Exception as exc:
+            self.report(exc)
+
+    def on_completed(self) -> None:
+        if self.dropped:
+            return
+        self.dropped = True
+        try:
+            self.observer.on_completed()
         except Exception as exc:
             self.report(exc)
 

@@ -15,6 +15,7 @@ from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable, SerialDisposable
 from reactivex.subject import Subject
 
+from ._routes import Sink
 from .exceptions import is_retryable as _default_is_retryable
 
 __all__ = ("exponential_backoff", "isolate", "retry_with_backoff", "share_resettable")
@@ -215,43 +216,11 @@ def isolate(report: Callable[[Exception], None]) -> _Operator[_T]:
             observer: abc.ObserverBase[_T], scheduler: abc.SchedulerBase | None = None
         ) -> abc.DisposableBase:
             subscription = SerialDisposable()
-            dropped = False
-
-            def drop(exc: Exception) -> None:
-                nonlocal dropped
-                dropped = True
-                subscription.dispose()
-                report(exc)
-
-            # Written out rather than through a shared helper: on_next is the hot path.
-            def on_next(value: _T) -> None:
-                if dropped:
-                    return
-                try:
-                    observer.on_next(value)
-                except Exception as exc:
-                    drop(exc)
-
-            def on_error(error: Exception) -> None:
-                if dropped:
-                    return
-                try:
-                    observer.on_error(error)
-                except Exception as exc:
-                    drop(exc)
-
-            def on_completed() -> None:
-                if dropped:
-                    return
-                try:
-                    observer.on_completed()
-                except Exception as exc:
-                    drop(exc)
-
+            sink = Sink(observer, report, subscription.dispose)
             subscription.disposable = source.subscribe(
-                on_next, on_error, on_completed, scheduler=scheduler
+                sink.on_next, sink.on_error, sink.on_completed, scheduler=scheduler
             )
-            if dropped:
+            if sink.dropped:  # it raised while subscribing
                 subscription.dispose()
             return subscription
 
