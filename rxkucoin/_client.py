@@ -217,6 +217,8 @@ class KucoinStreams:
         """
         key = WsKey(ws_key)
         items = [topics] if isinstance(topics, str | Mapping) else list(topics)
+        if not items:
+            raise InvalidTopic("subscribe() needs at least one topic")
         connection = self.connection(key)
         return merge_streams(
             [
@@ -354,11 +356,10 @@ class KucoinStreams:
         if symbols is None or symbol_channel is None:
             request = {"topic": channel, "payload": {"tradeType": trade_type}}
             return self.subscribe(request, WsKey.PRIVATE_PRO_V2)
-        names = [symbols] if isinstance(symbols, str) else list(symbols)
         return self.subscribe(
             [
                 {"topic": symbol_channel, "payload": {"tradeType": trade_type, "symbol": s}}
-                for s in names
+                for s in _symbol_list(symbol_channel, symbols)
             ],
             WsKey.PRIVATE_PRO_V2,
         )
@@ -379,11 +380,15 @@ class KucoinStreams:
         return self.connection(ws_key).events.pipe(isolate(self._report))
 
 
-def _symbols(prefix: str, symbols: str | Sequence[str]) -> str:
+def _symbol_list(topic: str, symbols: str | Sequence[str]) -> list[str]:
     names = [symbols] if isinstance(symbols, str) else list(symbols)
     if not names or not all(isinstance(n, str) and n for n in names):
-        raise InvalidTopic(f"{prefix} needs one or more symbols, got {symbols!r}")
-    return f"{prefix}:{','.join(names)}"
+        raise InvalidTopic(f"{topic} needs one or more symbols, got {symbols!r}")
+    return names
+
+
+def _symbols(prefix: str, symbols: str | Sequence[str]) -> str:
+    return f"{prefix}:{','.join(_symbol_list(prefix, symbols))}"
 
 
 def _log_subscriber_error(exc: Exception) -> None:

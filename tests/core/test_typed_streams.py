@@ -179,6 +179,10 @@ async def test_symbol_lists_are_validated(sim: Simulator, creds: Credentials) ->
             streams.futures_positions([])
         with pytest.raises(InvalidTopic):
             streams.margin_isolated_position("")
+        with pytest.raises(InvalidTopic):
+            streams.pro_orders("SPOT", [])  # was an IndexError
+        with pytest.raises(InvalidTopic):
+            streams.subscribe([], "spotPrivateV1")
 
 
 def test_every_seed_topic_has_a_typed_method() -> None:
