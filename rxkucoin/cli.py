@@ -162,7 +162,7 @@ async def watch(args: argparse.Namespace, out: TextIO | None = None) -> int:
             if args.json:
                 console.print_json(_json_line(key, item), indent=None)
             else:
-                console.print(_text_line(key, item))
+                console.print(_text_line(item))
 
         def fail(error: Exception) -> None:
             failures.append(error)
@@ -207,7 +207,7 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%H:%M:%S.%f")[:-3]
 
 
-def _text_line(key: WsKey, item: Any) -> str:
+def _text_line(item: Any) -> str:
     if isinstance(item, Gap):
         return (
             f"{_now()} [bold red]GAP[/bold red] {', '.join(item.topics)}: "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -111,8 +112,6 @@ async def run_demo(
     Returns:
         The process exit status: 0 when events flowed and no stream failed.
     """
-    import sys
-
     from rich.console import Console
     from rich.live import Live
 
@@ -120,10 +119,10 @@ async def run_demo(
     started = time.monotonic()
     state = DemoState()
 
-    def say(tag: str, text: str) -> None:
+    def say(tag: str, text: str, *, printed: bool = not live) -> None:
         line = f"{time.monotonic() - started:7.2f}s  {tag:<14} {text}"
         state.log.append(line)
-        if not live:
+        if printed:
             stream.write(line + "\n")
             stream.flush()
 
@@ -200,14 +199,12 @@ async def run_demo(
                             await stop.wait()
             stop.set()
             await trading
-    live = False  # the summary is printed as lines in both modes
-    say(
-        "summary",
-        ", ".join(f"{k}: {v}" for k, v in sorted(state.counts.items())) or "no events",
-    )
-    say("summary", f"{len(gaps)} gaps reported, {len(errors)} stream errors")
+    # the summary is printed as lines in both modes
+    counts = ", ".join(f"{k}: {v}" for k, v in sorted(state.counts.items()))
+    say("summary", counts or "no events", printed=True)
+    say("summary", f"{len(gaps)} gaps reported, {len(errors)} stream errors", printed=True)
     for error in errors:
-        say("error", repr(error))
+        say("error", repr(error), printed=True)
     return 0 if not errors and sum(state.counts.values()) > 0 else 1
 
 
