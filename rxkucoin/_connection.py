@@ -109,7 +109,6 @@ class Connection:
         self.state: BehaviorSubject[ConnectionState] = BehaviorSubject(ConnectionState.IDLE)
         self.events: Subject[ConnectionEvent] = Subject()
         self.token_fetches = 0
-        self.sessions_opened = 0
 
         self._topics = TopicRegistry()
         self._routes: dict[TopicKey, Route] = {}
@@ -431,7 +430,6 @@ class Connection:
             welcome_timeout=self._welcome_timeout,
             ack_timeout=self._ack_timeout,
         )
-        self.sessions_opened += 1
         if self.ws_key.is_private:
             self._emit("authenticated", f"session {session.connect_id}")
         return session
