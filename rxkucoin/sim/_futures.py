@@ -37,13 +37,15 @@ class FuturesBook(Ledger):
     def _position_push(self, acct: Account, pos: Position, data: dict[str, Any]) -> None:
         topic = f"/contract/position:{pos.symbol}"
         self._classic(acct.name, "futures", topic, "position.change", data)
+        # The live exchange tags positionAll pushes with the subscribed topic, not the
+        # per-symbol one (PROTOCOL.md §0). A mark-price push names no symbol in the docs;
+        # on this topic the simulator adds it, or nothing could say whose mark moved.
         self._classic(
             acct.name,
             "futures",
             "/contract/positionAll",
             "position.change",
-            dict(data),
-            wire_topic=topic,
+            {"symbol": pos.symbol, **data},
         )
         ts = self._now()
         pro = pro_position_data(pos, self._marks[pos.symbol], ts)
@@ -69,7 +71,7 @@ class FuturesBook(Ledger):
             "remainSize": str(order.remain),
             "canceledSize": str(order.canceled),
             "price": fmt(order.price) if order.price is not None else "",
-            "orderTime": order.created_ns // MS,
+            "orderTime": order.created_ns,  # ns, as captured (the spec's "ms" is wrong)
             "ts": ts,
         }
         if extra:
@@ -372,8 +374,7 @@ class FuturesBook(Ledger):
                 "futures",
                 "/contract/positionAll",
                 "position.settlement",
-                dict(data),
-                wire_topic=topic,
+                {"symbol": symbol, **data},
             )
             self._wallet_push(acct)
 

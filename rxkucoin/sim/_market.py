@@ -355,7 +355,6 @@ def position_data(pos: Position, mark: Decimal, now_ms: int) -> dict[str, Any]:
         "markValue": num(f.mark_value),
         "posCost": num(f.cost),
         "posInit": num(pos.margin),
-        "posMargin": num(pos.margin),
         "realisedGrossPnl": num(pos.realised_gross),
         "realisedPnl": num(pos.realised),
         "unrealisedPnl": num(f.upnl),
@@ -369,18 +368,22 @@ def position_data(pos: Position, mark: Decimal, now_ms: int) -> dict[str, Any]:
         "positionSide": "BOTH",
         "leverage": num(pos.leverage),
     }
+    # Cross positions carry the maintenance figures too (KuCoin's changelog of
+    # 2025-03-28) but not the isolated-only margin fields: a live cross push of 2025-09
+    # has no posMargin (PROTOCOL.md §0).
+    data["maintMarginReq"] = num(MMR)
+    data["posMaint"] = num(f.maint)
     if pos.margin_mode == "ISOLATED":
         data.update(
             {
+                "posMargin": num(pos.margin),
                 "autoDeposit": False,
-                "maintMarginReq": num(MMR),
                 "riskLimit": 100000,
                 "realLeverage": num(f.real_leverage),
                 "posCross": 0,
                 "posComm": num(pos.comm),
                 "posLoss": 0,
                 "posFunding": num(pos.funding),
-                "posMaint": num(f.maint),
                 "maintMargin": num(f.maint),
                 "riskLimitLevel": 1,
             }

@@ -41,7 +41,7 @@ _FUTURES_ORDER = {
         "filledSize remainSize canceledSize price oldSize liquidity feeType matchPrice "
         "matchSize tradeId",
     ),
-    "orderTime": MS,
+    "orderTime": NS,  # ns on the live exchange (PROTOCOL.md §0), whatever the spec says
     "ts": NS,
 }
 _STOP = {
@@ -118,9 +118,10 @@ CLASSIC_SCHEMAS: dict[tuple[str, str], dict[str, str]] = {
         "timestamp": MS,
     },
 }
-CLASSIC_SCHEMAS[("/contract/positionAll", "position.settlement")] = CLASSIC_SCHEMAS[
-    ("/contract/position", "position.settlement")
-]
+CLASSIC_SCHEMAS[("/contract/positionAll", "position.settlement")] = {
+    **CLASSIC_SCHEMAS[("/contract/position", "position.settlement")],
+    "symbol": STR,
+}
 PRO_SCHEMAS: dict[str, dict[str, str]] = {
     "order": {**_fields(NS, "O U"), "os": INT, **_fields(BOOL, "rO pO")},
     "balance": {"U": NS, "E": INT},
@@ -458,7 +459,9 @@ def test_futures_open_close_with_pnl(engine: Engine) -> None:
     all_push = next(
         p for p in filled if isinstance(p, ClassicPush) and p.topic == "/contract/positionAll"
     )
-    assert all_push.wire_topic == POS
+    # tagged with the subscribed topic, as the live exchange does, and naming its symbol
+    assert all_push.wire_topic is None and all_push.data == {"symbol": "XBTUSDTM", **pos}
+    assert "posMargin" in pos and pos["posMaint"] == 2.4  # isolated: every margin field
     assert next(classic(filled, WALLET))["walletBalance"] == "999.88"  # maker fee 0.12
 
     engine.set_mark_price("XBTUSDTM", "61000")
@@ -470,7 +473,9 @@ def test_futures_open_close_with_pnl(engine: Engine) -> None:
     ]
     mark = next(classic(moved, POS))
     assert mark["changeReason"] == "markPriceChange" and mark["unrealisedPnl"] == 10
-    assert "currentQty" not in mark
+    assert "currentQty" not in mark and "symbol" not in mark
+    mark_all = next(classic(moved, "/contract/positionAll"))
+    assert mark_all == {"symbol": "XBTUSDTM", **mark}
 
     close = engine.place_futures_order("alice", "XBTUSDTM", "sell", 10, "61000")
     engine.fill_futures_order("alice", close)
@@ -513,6 +518,7 @@ def test_futures_partial_fill_cancel_and_funding(engine: Engine) -> None:
     ]
     settle = next(classic(funding, POS))
     assert settle["qty"] == -4 and settle["fundingFee"] == -0.024  # shorts receive
+    assert next(classic(funding, "/contract/positionAll")) == {"symbol": "XBTUSDTM", **settle}
     fee = Decimal(240) * Decimal("0.0006")
     assert Decimal(next(classic(funding, WALLET))["walletBalance"]) == 1000 - fee + Decimal("0.024")
     # a flip: buy 10 closes the short and opens a long of 6
@@ -546,6 +552,14 @@ def test_futures_stop_order_config_and_leverage(engine: Engine) -> None:
     assert next(classic(pushes, ADV))["triggerSuccess"] is True
     pos = engine.futures_positions("alice")[0]
     assert (pos["currentQty"], pos["leverage"], pos["crossMode"]) == (2, 8, True)
+    cross = [d for d in classic(pushes, "/contract/position:ETHUSDTM")][-1]
+    # a cross push as captured in 2025-09: maintenance figures, no isolated-only margin
+    assert (cross["marginMode"], cross["maintMarginReq"], cross["posMaint"]) == (
+        "CROSS",
+        0.004,
+        0.248,
+    )
+    assert not {"posMargin", "autoDeposit", "riskLimit", "posCross"} & cross.keys()
     with pytest.raises(ValueError):
         engine.set_margin_mode("alice", "ETHUSDTM", "ISOLATED")
     assert engine.check_invariants() == []
@@ -601,7 +615,8 @@ def test_pro_orders_mirror_classic(engine: Engine) -> None:
         assert (d["oi"], d["eT"], d["S"]) == (cl["orderId"], events[cl["type"]], cl["side"].upper())
         assert (d["fS"], d["rS"]) == (cl["filledSize"], cl["remainSize"])
         assert d["tT"] == ("FUTURES" if pr.symbol == "XBTUSDTM" else "SPOT")
-        assert d["O"] // 1_000_000 == cl["orderTime"]
+        # spot orderTime is ms, futures orderTime ns, both from the same creation time
+        assert d["O"] == cl["orderTime"] * (1 if pr.symbol == "XBTUSDTM" else 1_000_000)
     assert [p.data["os"] for p in pro] == [2, 4, 3, 3, 2, 5, 2, 4]
     execs = [p.data for p in pushes if isinstance(p, ProEvent) and p.kind == "execution"]
     assert [e["q"] for e in execs] == ["0.004", "0.006", "1"]
