@@ -10,7 +10,8 @@ async with Simulator() as sim:
 
 `Simulator` serves the REST hosts, the Classic and Pro sockets and fault injection
 (`Faults`); `Engine` holds the accounts and turns activity into pushes; `SyntheticTrader`
-keeps accounts busy with seeded, valid activity.
+keeps accounts busy with seeded, valid activity; `WireVariants` (``Simulator(wire_variants=
+seed)``) sends each push in one of the forms real KuCoin is known to use.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ._gateway import GatewayError, SimAccount, demo_credentials
 from ._pushes import ClassicPush, ProEvent, Push
 from ._server import SimStats, Simulator
 from ._trader import SyntheticTrader
+from ._variants import WireVariants
 
 __all__ = (
     "ClassicPush",
@@ -35,5 +37,6 @@ __all__ = (
     "Simulator",
     "SyntheticTrader",
     "Undelivered",
+    "WireVariants",
     "demo_credentials",
 )

@@ -1,8 +1,10 @@
-"""Run the simulator from a shell: ``python -m rxkucoin.sim [--seed N] [--port-base N]``.
+"""Run the simulator from a shell: ``python -m rxkucoin.sim [--seed N] [--variants [SEED]]``.
 
 It prints the three URLs and the demo account's key, secret and passphrase (throwaway
 values derived from the seed), then serves until Ctrl-C. With ``--trader`` (the default) a
 synthetic trader keeps the demo account busy so that private streams have something to say.
+With ``--variants [SEED]`` each push leaves in one of the forms real KuCoin is known to use
+(numeric strings, minimal payloads, the other positionAll tag, the other Pro welcome).
 """
 
 from __future__ import annotations
@@ -41,7 +43,24 @@ def _parser() -> argparse.ArgumentParser:
         help="run a synthetic trader on the demo account",
     )
     p.add_argument("--interval", type=float, default=1.0, help="seconds between synthetic trades")
+    p.add_argument(
+        "--variants",
+        nargs="?",
+        type=int,
+        const=True,  # given without a value: the --seed value
+        default=None,
+        metavar="SEED",
+        help="send each push, reproducibly at random, in one of the wire forms real KuCoin "
+        "is known to use (seed: --seed when not given)",
+    )
     return p
+
+
+def variants_seed(args: argparse.Namespace) -> int | None:
+    """The seed of the wire-variants mode the options ask for, ``None`` when off."""
+    if args.variants is None:
+        return None
+    return int(args.seed if args.variants is True else args.variants)
 
 
 async def serve(args: argparse.Namespace, stop: asyncio.Event | None = None) -> None:
@@ -56,7 +75,10 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event | None = None) -> 
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
-    async with Simulator(seed=args.seed, host=args.host, port_base=args.port_base) as sim:
+    variants = variants_seed(args)
+    async with Simulator(
+        seed=args.seed, host=args.host, port_base=args.port_base, wire_variants=variants
+    ) as sim:
         creds = sim.add_account(
             "demo", balances=DEMO_BALANCES, futures_balance=DEMO_FUTURES_BALANCE
         )
@@ -70,6 +92,8 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event | None = None) -> 
         print(f"  KUCOIN_API_SECRET={creds.api_secret}", flush=True)
         print(f"  KUCOIN_API_PASSPHRASE={creds.api_passphrase}", flush=True)
         print(f"  KUCOIN_API_KEY_VERSION={creds.key_version}", flush=True)
+        if variants is not None:
+            print(f"wire variants: on, seed {variants}", flush=True)
         trader_task: asyncio.Task[None] | None = None
         if args.trader:
             trader = SyntheticTrader(sim.engine, ["demo"], seed=args.seed)

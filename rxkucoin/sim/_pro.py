@@ -79,12 +79,15 @@ class ProSession(Session):
         self.session_id = sim._new_uuid()
 
     def welcome_frame(self) -> dict[str, Any]:
-        return {
+        frame = {
             "sessionId": self.session_id,
             "message": "welcome",
             "pingInterval": self.sim.ping_interval_ms,
             "pingTimeout": self.sim.ping_timeout_ms,
         }
+        if self.sim.variants is not None:
+            return self.sim.variants.welcome(frame)
+        return frame
 
     def error_frame(self, code: int, data: str) -> dict[str, Any]:
         return {"type": "error", "code": code, "data": data}
@@ -186,7 +189,10 @@ class ProSession(Session):
             data = push.data
             if channel == "execution.lite":
                 data = {k: v for k, v in data.items() if k not in LITE_DROPS}
-            out.append(_encode({"T": f"{channel}.{selector}", "P": now_ns, "d": data}))
+            frame = {"T": f"{channel}.{selector}", "P": now_ns, "d": data}
+            if self.sim.variants is not None:
+                frame = self.sim.variants.pro(frame)
+            out.append(_encode(frame))
         return out
 
 

@@ -42,6 +42,7 @@ from ._gateway import (
 )
 from ._pro import matches, pro_handler
 from ._pushes import ClassicPush, Push
+from ._variants import WireVariants
 
 if TYPE_CHECKING:
     pass
@@ -110,6 +111,10 @@ class Simulator(Gateway):
             free ports.
         max_sessions: open sockets one account may have per host; one more gets error 509
             ``exceed max session count limitation of 50`` and is closed. ``None``: no limit.
+        wire_variants: a seed: send each push (and each Pro welcome), at random but
+            reproducibly, in one of the forms real KuCoin is known to use (numeric strings,
+            minimal payloads, the other positionAll tag...; see `WireVariants`, reachable
+            as ``sim.variants``). ``None``: the canonical forms.
     """
 
     def __init__(
@@ -126,6 +131,7 @@ class Simulator(Gateway):
         clock: Callable[[], float] = time.time,
         port_base: int | None = None,
         max_sessions: int | None = 50,
+        wire_variants: int | None = None,
     ) -> None:
         self.engine = engine if engine is not None else Engine(seed=seed)
         self.seed = seed
@@ -138,6 +144,7 @@ class Simulator(Gateway):
         self._clock = clock
         self._port_base = port_base
         self.max_sessions = max_sessions
+        self.variants = WireVariants(wire_variants) if wire_variants is not None else None
         self._rng = random.Random(f"rxkucoin-sim-ids:{seed}")
         self.faults = Faults(self, clock)
         self.stats = SimStats(_live=self._live_counts)
@@ -304,9 +311,11 @@ class Simulator(Gateway):
             ("/api/v1/hf/orders/active", "spot_open_orders", self._symbol),
             ("/api/v1/hf/fills", "spot_fills", self._symbol),
             ("/api/v1/stop-order", "spot_stop_orders", self._no_args),
+            ("/api/v1/orders", "spot_orders", self._spot_active),
+            ("/api/ua/v1/account/mode", "account_mode", self._no_args),
             ("/api/ua/v1/unified/account/balance", "pro_balance", self._no_args),
-            ("/api/ua/v1/unified/order/open-list", "pro_open_orders", self._no_args),
-            ("/api/ua/v1/unified/position/open-list", "pro_positions", self._no_args),
+            ("/api/ua/v1/unified/order/open-list", "pro_open_orders", self._uta_orders),
+            ("/api/ua/v1/unified/position/open-list", "pro_positions", self._symbol),
         ):
             app.router.add_get(path, self._snapshot(method, args))
         return app
@@ -330,6 +339,7 @@ class Simulator(Gateway):
             ("/api/v1/account-overview", "futures_account_overview", self._currency),
             ("/api/v1/orders", "futures_open_orders", self._active),
             ("/api/v1/positions", "futures_positions", self._no_args),
+            ("/api/v1/position", "futures_position", self._required_symbol),
         ):
             app.router.add_get(path, self._snapshot(method, args))
         return app
@@ -400,16 +410,15 @@ class Simulator(Gateway):
     def _classic_envelope(self, push: ClassicPush) -> bytes:
         if push is not self._env_push:
             acct = self.accounts.get(push.account)
-            frame: dict[str, Any] = {
-                "type": "message",
-                "topic": push.wire_topic or push.topic,
-                "subject": push.subject,
-            }
+            tag, data = push.wire_topic or push.topic, push.data
+            if self.variants is not None:
+                tag, data = self.variants.classic(push)
+            frame: dict[str, Any] = {"type": "message", "topic": tag, "subject": push.subject}
             if push.envelope_id is not None:
                 frame["id"] = push.envelope_id
             frame["userId"] = acct.user_id if acct is not None else self._engine_user_id(push)
             frame["channelType"] = "private"
-            frame["data"] = push.data
+            frame["data"] = data
             self._env_push = push
             self._env_bytes = _encode(frame)
         return self._env_bytes
