@@ -27,8 +27,12 @@ MAX_TOPICS_PER_CONNECTION: Final = 300
 _ACCOUNT_TYPE_CHANNELS: Final = frozenset({"balance"})
 #: Pro channels that take a symbol.
 _SYMBOL_CHANNELS: Final = frozenset({"order", "position"})
-#: Classic all-symbols topics whose pushes carry a per-symbol topic of another prefix.
+#: Classic per-symbol prefixes whose all-symbols topic has another name.
 _ALL_TOPIC_ALIASES: Final = {"/contract/position": "/contract/positionAll"}
+#: The reverse: an all-symbols topic's pushes belong to these per-symbol topics too. KuCoin
+#: tags a positionAll subscription's pushes ``/contract/positionAll`` (PROTOCOL.md §0), the
+#: docs show the per-symbol tag; both are routed to the same keys.
+_PER_SYMBOL_OF_ALL: Final = {broad: narrow for narrow, broad in _ALL_TOPIC_ALIASES.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +171,12 @@ def route_keys(ws_key: WsKey, topic: str, symbol: str | None) -> tuple[TopicKey,
     """
     if ws_key.dialect is Dialect.CLASSIC:
         prefix, _, sym = topic.partition(":")
+        narrow = _PER_SYMBOL_OF_ALL.get(prefix)
+        if narrow is not None:
+            broad = TopicKey(ws_key, prefix)
+            # without a symbol in the payload (mark-price updates may lack it) only the
+            # all-symbols stream can be told
+            return (broad, TopicKey(ws_key, narrow, symbol)) if symbol else (broad,)
         sym = sym or symbol or ""
         if not sym:
             return (TopicKey(ws_key, prefix),)

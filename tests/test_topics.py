@@ -87,6 +87,20 @@ def test_route_keys() -> None:
         TopicKey(FUT, "/contract/position"),
         TopicKey(FUT, "/contract/positionAll"),
     )
+    # KuCoin tags a positionAll subscription's pushes with the broad topic (PROTOCOL.md §0):
+    # they still reach the per-symbol stream, by the payload's symbol
+    assert route_keys(FUT, "/contract/positionAll", "XBTUSDTM") == (
+        TopicKey(FUT, "/contract/positionAll"),
+        TopicKey(FUT, "/contract/position", "XBTUSDTM"),
+    )
+    # a mark-price update without a symbol can only be told to the all-symbols stream
+    assert route_keys(FUT, "/contract/positionAll", None) == (
+        TopicKey(FUT, "/contract/positionAll"),
+    )
+    assert route_keys(FUT, "/contractMarket/tradeOrders", "XBTUSDTM") == (
+        TopicKey(FUT, "/contractMarket/tradeOrders", "XBTUSDTM"),
+        TopicKey(FUT, "/contractMarket/tradeOrders"),
+    )
     assert route_keys(PRO, "orderAll.UNIFIED", "BTC-USDT") == (
         TopicKey(PRO, "orderAll", None, "UNIFIED"),
     )
