@@ -16,6 +16,7 @@ from ._stream import TopicStream
 from .exceptions import (
     AuthError,
     BufferOverflow,
+    ClockSkewError,
     ConnectionLost,
     CredentialsError,
     DecodeError,
@@ -35,6 +36,7 @@ __version__ = "0.1.0"
 __all__ = (
     "AuthError",
     "BufferOverflow",
+    "ClockSkewError",
     "ConnectionEvent",
     "ConnectionLost",
     "ConnectionState",

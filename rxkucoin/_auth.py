@@ -53,8 +53,10 @@ class Credentials:
         api_key: the key shown on KuCoin's API-management page.
         api_secret: the secret shown once when the key was created.
         api_passphrase: the passphrase chosen for the key (not the account password).
-        key_version: ``"2"`` or ``"3"`` for current keys (the passphrase is then sent
-            signed), ``"1"`` for legacy keys (passphrase sent in plain text).
+        key_version: ``"3"`` (the default) or ``"2"`` for current keys (the passphrase is
+            then sent signed; KuCoin moved every version-2 key to version 3 in 2025 and
+            accepts either header for it), ``"1"`` for legacy keys (passphrase sent in
+            plain text).
 
     Raises:
         CredentialsError: a value is empty or the key version is unknown.
@@ -63,7 +65,7 @@ class Credentials:
     api_key: str
     api_secret: str = field(compare=False)
     api_passphrase: str = field(compare=False)
-    key_version: str = "2"
+    key_version: str = "3"
 
     def __post_init__(self) -> None:
         missing = tuple(
@@ -103,7 +105,7 @@ class Credentials:
                 + " not set",
                 missing,
             )
-        return cls(key_version=env.get(_ENV_KEY_VERSION) or "2", **values)
+        return cls(key_version=env.get(_ENV_KEY_VERSION) or "3", **values)
 
     def __repr__(self) -> str:
         return (

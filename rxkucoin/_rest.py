@@ -18,6 +18,7 @@ import msgspec
 from ._auth import Credentials
 from .exceptions import (
     AuthError,
+    ClockSkewError,
     CredentialsError,
     RateLimitError,
     RestError,
@@ -32,7 +33,6 @@ __all__ = ("InstanceServer", "RestClient", "Token")
 AUTH_CODES: Final = frozenset(
     {
         "400001",
-        "400002",
         "400003",
         "400004",
         "400005",
@@ -45,6 +45,11 @@ AUTH_CODES: Final = frozenset(
         "411100",
     }
 )
+#: The request's timestamp was refused: a clock step, retryable (PROTOCOL.md §0).
+CLOCK_SKEW_CODE: Final = "400002"
+#: Codes that, for a v2/v3 key, may mean a wrong secret as much as a wrong passphrase: the
+#: passphrase header is signed with the secret.
+_SECRET_OR_PASSPHRASE: Final = frozenset({"400004", "400005"})
 RATE_LIMIT_CODE: Final = "429000"
 SERVER_ERROR_CODE: Final = "500000"
 SUCCESS_CODE: Final = "200000"
@@ -234,10 +239,13 @@ class RestClient:
             raise TransportError(f"{bare_path}: no answer within {self._timeout} s") from exc
         except aiohttp.ClientError as exc:
             raise TransportError(f"{bare_path}: {type(exc).__name__}: {exc}") from exc
-        return _unwrap(payload, status, bare_path, reset)
+        signed_passphrase = self._credentials is not None and self._credentials.key_version != "1"
+        return _unwrap(payload, status, bare_path, reset, signed_passphrase=signed_passphrase)
 
 
-def _unwrap(payload: bytes, status: int, path: str, reset: str | None) -> bytes:
+def _unwrap(
+    payload: bytes, status: int, path: str, reset: str | None, *, signed_passphrase: bool = False
+) -> bytes:
     try:
         envelope = _ENVELOPE.decode(payload)
     except msgspec.MsgspecError:
@@ -251,6 +259,13 @@ def _unwrap(payload: bytes, status: int, path: str, reset: str | None) -> bytes:
         raise RateLimitError(code, msg, status=status, path=path, reset_ms=reset_ms)
     if status >= 500 or code == SERVER_ERROR_CODE:
         raise ServerError(code, msg, status=status, path=path)
+    if code == CLOCK_SKEW_CODE:
+        raise ClockSkewError(code, msg, status=status, path=path)
     if code in AUTH_CODES or status in (401, 403):
+        if signed_passphrase and code in _SECRET_OR_PASSPHRASE:
+            msg = (
+                f"{msg} (with a key of version 2 or 3 the passphrase is sent signed with the "
+                "secret, so either the API secret or the passphrase may be wrong)"
+            )
         raise AuthError(code, msg, status=status, path=path)
     raise RestError(code, msg, status=status, path=path)

@@ -7,6 +7,7 @@ RxKucoinError
 ├── InvalidTopic              a malformed topic or Pro request (a ValueError too)
 ├── RestError                 KuCoin answered a REST call with an error code
 │   ├── AuthError             fatal: bad key, passphrase, signature, permission, IP, key version
+│   ├── ClockSkewError        retryable: 400002, the request's timestamp was refused
 │   ├── RateLimitError        retryable: 429000, with the pool's reset time
 │   └── ServerError           retryable: HTTP 5xx or 500000
 ├── SubscriptionRejected      fatal for one topic: the server refused to subscribe it
@@ -27,6 +28,7 @@ from __future__ import annotations
 __all__ = (
     "AuthError",
     "BufferOverflow",
+    "ClockSkewError",
     "ConnectionLost",
     "CredentialsError",
     "DecodeError",
@@ -100,6 +102,24 @@ class RestError(RxKucoinError):
 
 class AuthError(RestError):
     """The credentials were rejected: retrying will not help until they are fixed."""
+
+
+class ClockSkewError(RestError):
+    """KuCoin refused the request's timestamp (400002).
+
+    KuCoin accepts a signed request only within a few seconds of its own clock; this
+    appears around a clock step (NTP correction, a resumed laptop) and passes once the
+    clock is right, so it is retried. If it persists, synchronise the system clock.
+    """
+
+    def __init__(self, code: str, msg: str, *, status: int, path: str) -> None:
+        super().__init__(
+            code,
+            f"{msg} (the local clock differs from KuCoin's by more than KuCoin accepts: "
+            "check the system clock's synchronisation; retrying)",
+            status=status,
+            path=path,
+        )
 
 
 class RateLimitError(RestError):
@@ -177,7 +197,8 @@ def is_retryable(error: BaseException) -> bool:
         error: any exception.
 
     Returns:
-        ``True`` for rate limits, server errors and transport failures; ``False`` for
+        ``True`` for rate limits, server errors, a refused timestamp (clock skew) and
+        transport failures; ``False`` for
         everything else, including authentication failures and bad input.
     """
-    return isinstance(error, RateLimitError | ServerError | TransportError)
+    return isinstance(error, RateLimitError | ServerError | ClockSkewError | TransportError)

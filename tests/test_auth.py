@@ -96,12 +96,12 @@ def test_from_env_reads_all_four_variables() -> None:
         "KUCOIN_API_KEY": "k",
         "KUCOIN_API_SECRET": "s",
         "KUCOIN_API_PASSPHRASE": "p",
-        "KUCOIN_API_KEY_VERSION": "3",
+        "KUCOIN_API_KEY_VERSION": "2",
     }
     c = Credentials.from_env(env)
-    assert (c.api_key, c.api_secret, c.api_passphrase, c.key_version) == ("k", "s", "p", "3")
+    assert (c.api_key, c.api_secret, c.api_passphrase, c.key_version) == ("k", "s", "p", "2")
     del env["KUCOIN_API_KEY_VERSION"]
-    assert Credentials.from_env(env).key_version == "2"
+    assert Credentials.from_env(env).key_version == "3"  # what KuCoin's own SDK sends
 
 
 def test_from_env_names_every_missing_variable() -> None:

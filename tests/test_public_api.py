@@ -12,6 +12,7 @@ import rxkucoin.models
 EXPECTED_TOP = {
     "AuthError",
     "BufferOverflow",
+    "ClockSkewError",
     "ConnectionEvent",
     "ConnectionLost",
     "ConnectionState",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import socket
+import time
 
 import aiohttp
 import pytest
 
 from rxkucoin import (
     AuthError,
+    ClockSkewError,
     Credentials,
     CredentialsError,
     Endpoints,
@@ -74,12 +76,26 @@ async def test_rejected_credentials_are_fatal_auth_errors(
         "api_passphrase": creds.api_passphrase,
         **change,
     }
-    bad = Credentials(**values)
+    bad = Credentials(**values, key_version=creds.key_version)
     with pytest.raises(AuthError) as info:
         await RestClient(http, sim.endpoints, bad).fetch_token(WsKey.SPOT_PRIVATE_V1)
     assert info.value.code in code and info.value.status == 401
     assert not is_retryable(info.value)
     assert bad.api_secret not in str(info.value) and bad.api_passphrase not in str(info.value)
+    if info.value.code == "400004":  # the signed passphrase cannot tell which one is wrong
+        assert "either the API secret or the passphrase may be wrong" in str(info.value)
+
+
+async def test_a_refused_timestamp_is_a_retryable_clock_skew_error(
+    http: aiohttp.ClientSession,
+) -> None:
+    async with Simulator(seed=3, clock=lambda: time.time() + 60) as skewed:
+        creds = skewed.add_account("demo")
+        with pytest.raises(ClockSkewError) as info:
+            await RestClient(http, skewed.endpoints, creds).fetch_token(WsKey.SPOT_PRIVATE_V1)
+    assert info.value.code == "400002" and is_retryable(info.value)
+    assert not isinstance(info.value, AuthError)
+    assert "clock" in str(info.value)
 
 
 async def test_rate_limit_is_retryable_with_reset(
