@@ -289,6 +289,8 @@ class Gateway:
                 return self._error(e)
             try:
                 data = getattr(self.engine, method)(acct.name, **kwargs)
+            except ValueError as e:  # an argument the engine refuses (unknown contract...)
+                return self._error(GatewayError("400100", 400, f"Parameter error: {e}"))
             except Exception:
                 _log.exception("snapshot %s failed", method)
                 return self._error(GatewayError("500000", 500))
@@ -318,6 +320,38 @@ class Gateway:
         if query.get("status", "active") != "active":
             raise GatewayError("400100", 400, "the simulator serves status=active only")
         return Gateway._symbol(query)
+
+    @staticmethod
+    def _required_symbol(query: Mapping[str, str]) -> dict[str, Any]:
+        if not query.get("symbol"):
+            raise GatewayError("400100", 400, "symbol is required")
+        return {"symbol": query["symbol"]}
+
+    @staticmethod
+    def _page(query: Mapping[str, str], number: str) -> dict[str, Any]:
+        try:
+            page = int(query.get(number) or 1)
+            size = int(query.get("pageSize") or 50)
+        except ValueError:
+            raise GatewayError("400100", 400, f"{number} and pageSize are integers") from None
+        if page < 1 or size < 1:
+            raise GatewayError("400100", 400, f"{number} and pageSize start at 1")
+        return {"page": page, "page_size": size}
+
+    @staticmethod
+    def _spot_active(query: Mapping[str, str]) -> dict[str, Any]:
+        return {**Gateway._active(query), **Gateway._page(query, "currentPage")}
+
+    @staticmethod
+    def _uta_orders(query: Mapping[str, str]) -> dict[str, Any]:
+        trade_type = (query.get("tradeType") or "").upper()
+        if trade_type not in ("SPOT", "FUTURES", "CROSS", "ISOLATED"):
+            raise GatewayError("400100", 400, "tradeType must be SPOT, FUTURES, CROSS or ISOLATED")
+        return {
+            "trade_type": trade_type,
+            **Gateway._symbol(query),
+            **Gateway._page(query, "pageNumber"),
+        }
 
     @staticmethod
     @web.middleware

@@ -1,9 +1,9 @@
 """The engine's REST snapshots: account state in the shapes KuCoin's REST API returns.
 
 The server answers the private REST endpoints with these (``GET /api/v1/accounts``,
-``/api/v1/hf/orders/active``, ``/api/v1/positions``...), and the Pro snapshots give the
-same state in the Pro ``d`` forms, built by the same code as the pushes. Reading a
-snapshot changes nothing.
+``/api/v1/hf/orders/active``, ``/api/v1/positions``...); the UTA (Pro) snapshots answer
+``/api/ua/v1/...`` in KuCoin's UTA REST shapes (long names, ns times), not in the Pro
+push ``d`` forms. Reading a snapshot changes nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from ._ledger import MS, Ledger
 from ._market import (
+    MMR,
     SPOT_FEE,
     ZERO,
     FuturesOrder,
@@ -21,10 +22,8 @@ from ._market import (
     fmt,
     num,
     position_data,
-    pro_position_data,
     split_symbol,
 )
-from ._pro_events import pro_order_data, pro_spot_balance_data
 
 __all__ = ("Snapshots",)
 
@@ -302,67 +301,246 @@ class Snapshots(Ledger):
             out.append({"id": pos.id, **data, "isInverse": False})
         return out
 
-    # ------------------------------------------------------------------ Pro snapshots
+    def futures_position(self, account: str, symbol: str) -> dict[str, Any]:
+        """``GET /api/v1/position?symbol=`` data: one symbol's position.
 
-    def pro_balance(self, account: str) -> list[dict[str, Any]]:
-        """The account's balances in the Pro ``balance`` ``d`` form (spot currencies, then
-        the futures USDT wallet when the account has one)."""
+        Without an open position the answer is a closed, empty position of the symbol
+        (``currentQty`` 0, ``isOpen`` false) in its current margin mode.
+
+        Raises:
+            ValueError: an unknown contract.
+        """
+        acct = self._acct(account)
+        self._contract(symbol)
+        pos = acct.positions.get(symbol)
+        if pos is not None:
+            data = position_data(pos, self._marks[symbol], self._now() // MS)
+            data.pop("changeReason", None)
+            return {"id": pos.id, **data}
+        mode = acct.margin_modes.get(symbol, "ISOLATED")
+        return {
+            "id": "",
+            "symbol": symbol,
+            "crossMode": mode == "CROSS",
+            "currentQty": 0,
+            "isOpen": False,
+            "settleCurrency": "USDT",
+            "marginMode": mode,
+            "positionSide": "BOTH",
+        }
+
+    def spot_orders(
+        self, account: str, symbol: str | None = None, page: int = 1, page_size: int = 50
+    ) -> dict[str, Any]:
+        """``GET /api/v1/orders?status=active`` data: a page of the open spot orders.
+
+        The older (non-HF) order list that clients such as ccxt call first; items in its
+        documented shape, newest first.
+        """
+        items = [
+            {
+                "id": o.id,
+                "symbol": o.symbol,
+                "opType": "DEAL",
+                "type": o.type,
+                "side": o.side,
+                "price": fmt(o.price) if o.price is not None else "0",
+                "size": fmt(o.size),
+                "funds": "0",
+                "dealFunds": fmt(o.funds),
+                "dealSize": fmt(o.filled),
+                "fee": fmt(o.fee),
+                "feeCurrency": split_symbol(o.symbol)[1],
+                "stp": "",
+                "stop": "",
+                "stopTriggered": False,
+                "stopPrice": "0",
+                "timeInForce": "GTC",
+                "postOnly": False,
+                "hidden": False,
+                "iceberg": False,
+                "visibleSize": "0",
+                "cancelAfter": 0,
+                "channel": "API",
+                "clientOid": o.client_oid,
+                "remark": None,
+                "tags": None,
+                "isActive": True,
+                "cancelExist": o.canceled > 0,
+                "createdAt": o.created_ns // MS,
+                "tradeType": "TRADE",
+            }
+            for o in reversed(self._spot_open.values())
+            if o.account == account and (symbol is None or o.symbol == symbol)
+        ]
+        first = (page - 1) * page_size
+        return {
+            "currentPage": page,
+            "pageSize": page_size,
+            "totalNum": len(items),
+            "totalPage": -(-len(items) // page_size),
+            "items": items[first : first + page_size],
+        }
+
+    # ------------------------------------------------------------------ UTA snapshots
+
+    def account_mode(self, account: str) -> dict[str, Any]:
+        """``GET /api/ua/v1/account/mode`` data: ``UNIFIED`` or ``CLASSIC``, no sub-accounts."""
+        acct = self._acct(account)
+        return {
+            "selfAccountMode": "UNIFIED" if acct.unified else "CLASSIC",
+            "unifiedSubAccount": [],
+            "classicSubAccount": [],
+        }
+
+    def pro_balance(self, account: str) -> dict[str, Any]:
+        """``GET /api/ua/v1/unified/account/balance`` data, in KuCoin's UTA REST shape.
+
+        ``{"accountType": "UNIFIED", "ts": ms, "accounts": [{"currencies": [...]}]}``, one
+        entry per currency with long names (``equity``, ``balance``, ``available``,
+        ``hold``, ``liability``, decimal strings). The futures USDT wallet is counted in the
+        one USDT entry, as a unified account holds a single USDT balance.
+        """
         acct = self._acct(account)
         now = self._now()
-        out: list[dict[str, Any]] = [
-            pro_spot_balance_data(c, b, acct.debts.get(c, ZERO), now)
-            for c, b in sorted(acct.spot.items())
-        ]
+        figures_by_currency: dict[str, dict[str, Decimal]] = {}
+        for currency, bal in acct.spot.items():
+            figures_by_currency[currency] = {
+                "equity": bal.total,
+                "balance": bal.total,
+                "available": bal.available,
+                "hold": bal.hold,
+                "liability": acct.debts.get(currency, ZERO),
+            }
         if acct.wallet or acct.positions:
             n = self._wallet(acct)
+            usdt = figures_by_currency.setdefault(
+                "USDT", dict.fromkeys(("equity", "balance", "available", "hold", "liability"), ZERO)
+            )
+            usdt["equity"] += n["equity"]
+            usdt["balance"] += acct.wallet
+            usdt["available"] += n["available"]
+            usdt["hold"] += n["held"]
+        currencies = [
+            {
+                "currency": currency,
+                "equity": fmt(f["equity"]),
+                "hold": fmt(f["hold"]),
+                "balance": fmt(f["balance"]),
+                "available": fmt(f["available"]),
+                "liability": fmt(f["liability"]),
+            }
+            for currency, f in sorted(figures_by_currency.items())
+        ]
+        return {"accountType": "UNIFIED", "ts": now // MS, "accounts": [{"currencies": currencies}]}
+
+    def _uta_order(self, order: SpotOrder | FuturesOrder) -> dict[str, Any]:
+        futures = isinstance(order, FuturesOrder)
+        filled = Decimal(order.filled)
+        if isinstance(order, FuturesOrder):
+            avg = order.value / filled if filled else ZERO
+            fee_currency = "USDT"
+        else:
+            avg = order.funds / filled if filled else ZERO
+            fee_currency = split_symbol(order.symbol)[1]
+        return {
+            "orderId": order.id,
+            "symbol": order.symbol,
+            "orderType": order.type.upper(),
+            "side": order.side.upper(),
+            "size": fmt(Decimal(order.size)),
+            "price": fmt(order.price) if order.price is not None else "",
+            "timeInForce": "GTC",
+            "orderTime": order.created_ns,
+            "stp": "",
+            "cancelAfter": None,
+            "postOnly": False,
+            "reduceOnly": False,
+            **dict.fromkeys(
+                (
+                    "triggerDirection",
+                    "triggerPrice",
+                    "triggerPriceType",
+                    "tpTriggerPrice",
+                    "tpTriggerPriceType",
+                    "slTriggerPrice",
+                    "slTriggerPriceType",
+                ),
+                "",
+            ),
+            "filledSize": fmt(filled),
+            "avgPrice": fmt(avg),
+            "fee": fmt(order.fee),
+            "feeCurrency": fee_currency,
+            "tax": "0",
+            "updatedTime": order.updated_ns,
+            "triggerOrderId": "",
+            "cancelReason": "",
+            "cancelSize": fmt(Decimal(order.canceled)),
+            "clientOid": order.client_oid,
+            "sizeUnit": "UNIT" if futures else "BASECCY",
+            "status": 4 if order.filled else 2,
+        }
+
+    def pro_open_orders(
+        self,
+        account: str,
+        trade_type: str,
+        symbol: str | None = None,
+        page: int = 1,
+        page_size: int = 50,
+    ) -> dict[str, Any]:
+        """``GET /api/ua/v1/unified/order/open-list?tradeType=`` data, in the UTA REST shape.
+
+        A page ``{"pageNumber", "pageSize", "totalNum", "totalPage", "items", "tradeType"}``
+        of the open orders of one trade type (``SPOT`` or ``FUTURES``; the margin trade
+        types have none here), oldest first, with long names and ns times.
+        """
+        orders: list[SpotOrder | FuturesOrder] = []
+        if trade_type == "SPOT":
+            orders.extend(o for o in self._spot_open.values() if o.account == account)
+        elif trade_type == "FUTURES":
+            orders.extend(o for o in self._futures_open.values() if o.account == account)
+        items = [self._uta_order(o) for o in orders if symbol is None or o.symbol == symbol]
+        total = len(items)
+        first = (page - 1) * page_size
+        return {
+            "pageNumber": page,
+            "pageSize": page_size,
+            "totalNum": total,
+            "totalPage": -(-total // page_size),
+            "items": items[first : first + page_size],
+            "tradeType": trade_type,
+        }
+
+    def pro_positions(self, account: str, symbol: str | None = None) -> list[dict[str, Any]]:
+        """``GET /api/ua/v1/unified/position/open-list`` data: open positions, UTA REST shape."""
+        acct = self._acct(account)
+        out = []
+        for pos in acct.positions.values():
+            if symbol is not None and pos.symbol != symbol:
+                continue
+            mark = self._marks[pos.symbol]
+            f = figures(pos, mark)
             out.append(
                 {
-                    "c": "USDT",
-                    "e": fmt(n["equity"]),
-                    "b": fmt(acct.wallet),
-                    "a": fmt(n["available"]),
-                    "h": fmt(n["held"]),
-                    "l": "0",
-                    "U": now,
-                    "tT": "FUTURES",
+                    "symbol": pos.symbol,
+                    "id": pos.id,
+                    "marginMode": pos.margin_mode,
+                    "size": str(pos.qty),
+                    "entryPrice": fmt(pos.entry),
+                    "positionValue": fmt(abs(f.mark_value)),
+                    "markPrice": fmt(mark),
+                    "leverage": fmt(pos.leverage),
+                    "unrealizedPnL": fmt(f.upnl),
+                    "realizedPnL": fmt(pos.realised),
+                    "initialMargin": fmt(pos.margin),
+                    "mmr": fmt(MMR),
+                    "maintenanceMargin": fmt(f.maint),
+                    "creationTime": pos.opened_ns,
                 }
             )
         return out
-
-    def pro_open_orders(self, account: str) -> list[dict[str, Any]]:
-        """The open spot and futures orders in the Pro ``order`` ``d`` form."""
-        out = [
-            pro_order_data(
-                trade_type="SPOT",
-                order=order,
-                status=4 if order.filled else 2,
-                event="OPEN",
-                ts=order.updated_ns,
-                fee_currency=split_symbol(order.symbol)[1],
-            )
-            for order in self._spot_open.values()
-            if order.account == account
-        ]
-        out.extend(
-            pro_order_data(
-                trade_type="FUTURES",
-                order=fut,
-                status=4 if fut.filled else 2,
-                event="OPEN",
-                ts=fut.updated_ns,
-                fee_currency="USDT",
-                extra={"l": fmt(fut.leverage), "mM": fut.margin_mode, "pS": "BOTH"},
-            )
-            for fut in self._futures_open.values()
-            if fut.account == account
-        )
-        return out
-
-    def pro_positions(self, account: str) -> list[dict[str, Any]]:
-        """The open futures positions in the Pro ``position`` ``d`` form."""
-        acct = self._acct(account)
-        now = self._now()
-        return [pro_position_data(p, self._marks[p.symbol], now) for p in acct.positions.values()]
 
 
 def _page(items: list[dict[str, Any]]) -> dict[str, Any]:

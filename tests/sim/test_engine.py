@@ -624,14 +624,58 @@ def test_pro_orders_mirror_classic(engine: Engine) -> None:
     assert positions[-1].data["q"] == "1"
     balances = [p for p in pushes if isinstance(p, ProEvent) and p.kind == "balance"]
     assert {p.trade_type for p in balances} == {"SPOT", "FUTURES"}
-    # snapshots in Pro form decode like pushes
-    for d in engine.pro_balance("alice"):
-        assert not isinstance(
-            decode_payload(Dialect.PRO, "balance.SPOT", None, msgspec.json.encode(d)),
-            UnknownPayload,
-        )
-    assert [o["oi"] for o in engine.pro_open_orders("alice")] == [c]
-    assert engine.pro_positions("alice")[0]["q"] == "1"
+    # UTA REST snapshots, in KuCoin's REST shapes (long names), agree with the pushes
+    balance = engine.pro_balance("alice")
+    assert balance["accountType"] == "UNIFIED" and 10**12 <= balance["ts"] < 10**14
+    [group] = balance["accounts"]
+    by_currency = {c["currency"]: c for c in group["currencies"]}
+    last_spot = {p.data["c"]: p.data for p in balances if p.trade_type == "SPOT"}
+    assert by_currency["BTC"] == {
+        "currency": "BTC",
+        "equity": last_spot["BTC"]["e"],
+        "hold": last_spot["BTC"]["h"],
+        "balance": last_spot["BTC"]["b"],
+        "available": last_spot["BTC"]["a"],
+        "liability": "0",
+    }
+    # the one USDT entry counts the spot USDT and the futures wallet together
+    wallet = list(classic(pushes, "/contractAccount/wallet"))[-1]
+    usdt = Decimal(last_spot["USDT"]["b"]) + Decimal(wallet["walletBalance"])
+    assert Decimal(by_currency["USDT"]["balance"]) == usdt
+    futures_page = engine.pro_open_orders("alice", "FUTURES")
+    assert (futures_page["tradeType"], futures_page["totalNum"]) == ("FUTURES", 1)
+    [order] = futures_page["items"]
+    last_order = pro[-1].data
+    assert (order["orderId"], order["side"], order["orderType"]) == (c, "BUY", "LIMIT")
+    assert (order["filledSize"], order["status"], order["sizeUnit"]) == ("1", 4, "UNIT")
+    assert (order["orderTime"], order["updatedTime"]) == (last_order["O"], last_order["U"])
+    assert engine.pro_open_orders("alice", "SPOT")["items"] == []
+    [position] = engine.pro_positions("alice")
+    last_position = positions[-1].data
+    assert position == {
+        "symbol": "XBTUSDTM",
+        "id": last_position["pi"],
+        "marginMode": "ISOLATED",
+        "size": "1",
+        "entryPrice": last_position["eP"],
+        "positionValue": last_position["pV"],
+        "markPrice": last_position["mP"],
+        "leverage": last_position["l"],
+        "unrealizedPnL": last_position["uPL"],
+        "realizedPnL": last_position["rPL"],
+        "initialMargin": last_position["iM"],
+        "mmr": last_position["mmr"],
+        "maintenanceMargin": last_position["mtM"],
+        "creationTime": last_position["O"],
+    }
+    assert engine.pro_positions("alice", symbol="ETHUSDTM") == []
+    assert engine.account_mode("alice") == {
+        "selfAccountMode": "CLASSIC",
+        "unifiedSubAccount": [],
+        "classicSubAccount": [],
+    }
+    assert engine.futures_position("alice", "XBTUSDTM")["currentQty"] == 1
+    assert engine.futures_position("alice", "ETHUSDTM")["isOpen"] is False
     assert rec.take() == []  # snapshots emit nothing
 
 

@@ -38,7 +38,7 @@ class FakeEngine:
         ]
 
     def __getattr__(self, name: str) -> Any:
-        if not name.startswith(("spot_", "futures_", "pro_")):
+        if not name.startswith(("spot_", "futures_", "pro_", "account_")):
             raise AttributeError(name)
 
         def snapshot(account: str, **kw: Any) -> dict[str, Any]:
@@ -319,9 +319,34 @@ SNAPSHOTS = [
     ("spot", "/api/v1/hf/orders/active", "spot_open_orders", {}),
     ("spot", "/api/v1/hf/fills?symbol=ETH-USDT", "spot_fills", {"symbol": "ETH-USDT"}),
     ("spot", "/api/v1/stop-order", "spot_stop_orders", {}),
+    ("spot", "/api/v1/orders?status=active", "spot_orders", {"page": 1, "page_size": 50}),
+    (
+        "spot",
+        "/api/v1/orders?status=active&symbol=BTC-USDT&currentPage=2&pageSize=10",
+        "spot_orders",
+        {"symbol": "BTC-USDT", "page": 2, "page_size": 10},
+    ),
+    ("spot", "/api/ua/v1/account/mode", "account_mode", {}),
     ("spot", "/api/ua/v1/unified/account/balance", "pro_balance", {}),
-    ("spot", "/api/ua/v1/unified/order/open-list", "pro_open_orders", {}),
+    (
+        "spot",
+        "/api/ua/v1/unified/order/open-list?tradeType=FUTURES&pageNumber=1&pageSize=10",
+        "pro_open_orders",
+        {"trade_type": "FUTURES", "page": 1, "page_size": 10},
+    ),
+    (
+        "spot",
+        "/api/ua/v1/unified/order/open-list?tradeType=SPOT&symbol=BTC-USDT",
+        "pro_open_orders",
+        {"trade_type": "SPOT", "symbol": "BTC-USDT", "page": 1, "page_size": 50},
+    ),
     ("spot", "/api/ua/v1/unified/position/open-list", "pro_positions", {}),
+    (
+        "spot",
+        "/api/ua/v1/unified/position/open-list?symbol=XBTUSDTM",
+        "pro_positions",
+        {"symbol": "XBTUSDTM"},
+    ),
     (
         "futures",
         "/api/v1/account-overview?currency=XBT",
@@ -337,6 +362,7 @@ SNAPSHOTS = [
         {"symbol": "XBTUSDTM"},
     ),
     ("futures", "/api/v1/positions", "futures_positions", {}),
+    ("futures", "/api/v1/position?symbol=XBTUSDTM", "futures_position", {"symbol": "XBTUSDTM"}),
 ]
 
 
@@ -353,8 +379,27 @@ async def test_snapshots(
     status, body, _ = await call(http, "GET", base + path)
     assert (status, body["code"]) == (401, "400001")
     other = sim.endpoints.futures_rest if host == "spot" else sim.endpoints.spot_rest
-    status, _, _ = await call(http, "GET", other + path, signed(creds, "GET", path))
-    assert status in (404, 405)
+    status, body, _ = await call(http, "GET", other + path, signed(creds, "GET", path))
+    # /api/v1/orders is on both hosts, each with its own book
+    assert status in (404, 405) or body["data"]["method"] != method
+
+
+@pytest.mark.parametrize(
+    ("host", "path"),
+    [
+        ("spot", "/api/ua/v1/unified/order/open-list"),
+        ("spot", "/api/ua/v1/unified/order/open-list?tradeType=MARGIN"),
+        ("spot", "/api/ua/v1/unified/order/open-list?tradeType=SPOT&pageNumber=0"),
+        ("spot", "/api/v1/orders?status=done"),
+        ("spot", "/api/v1/orders?pageSize=x"),
+        ("futures", "/api/v1/position"),
+    ],
+)
+async def test_snapshot_parameter_errors(sim: Simulator, http: Any, host: str, path: str) -> None:
+    creds = sim.add_account()
+    base = sim.endpoints.spot_rest if host == "spot" else sim.endpoints.futures_rest
+    status, body, _ = await call(http, "GET", base + path, signed(creds, "GET", path))
+    assert (status, body["code"]) == (400, "400100") and body["msg"]
 
 
 async def test_spot_accounts_filters(sim: Simulator, http: Any) -> None:
@@ -457,3 +502,61 @@ async def test_key_for_an_engine_account() -> None:
         second = sim.add_account("direct", api_key="second-key")
         assert second.api_key == "second-key"
         assert sim.accounts["direct"].user_id == "0123456789abcdef01234567"
+
+
+async def test_first_calls_of_clients_with_the_real_engine(http: Any) -> None:
+    """The private REST calls clients make first, answered in KuCoin's documented shapes."""
+    async with Simulator(seed=3, clock=lambda: NOW) as sim:
+        creds = sim.add_account(
+            "uta", balances={"USDT": "1000", "BTC": "1"}, futures_balance="500", unified=True
+        )
+        engine = sim.engine
+        first = engine.place_spot_order("uta", "BTC-USDT", "sell", "limit", "0.5", "70000")
+        second = engine.place_spot_order("uta", "BTC-USDT", "sell", "limit", "0.25", "71000")
+        fut = engine.place_futures_order("uta", "XBTUSDTM", "buy", 2, "60000", margin_mode="CROSS")
+        engine.fill_futures_order("uta", fut, 1)
+
+        async def get(base: str, path: str) -> Any:
+            status, body, _ = await call(http, "GET", base + path, signed(creds, "GET", path))
+            assert (status, body["code"]) == (200, "200000"), body
+            return body["data"]
+
+        spot, futures = sim.endpoints.spot_rest, sim.endpoints.futures_rest
+        page = await get(spot, "/api/v1/orders?status=active&pageSize=1")
+        assert (page["currentPage"], page["pageSize"], page["totalNum"], page["totalPage"]) == (
+            1,
+            1,
+            2,
+            2,
+        )
+        [newest] = page["items"]
+        assert (newest["id"], newest["size"], newest["isActive"]) == (second, "0.25", True)
+        page2 = await get(spot, "/api/v1/orders?status=active&currentPage=2&pageSize=1")
+        assert [o["id"] for o in page2["items"]] == [first]
+
+        assert (await get(spot, "/api/ua/v1/account/mode"))["selfAccountMode"] == "UNIFIED"
+
+        position = await get(futures, "/api/v1/position?symbol=XBTUSDTM")
+        assert (position["symbol"], position["currentQty"], position["crossMode"]) == (
+            "XBTUSDTM",
+            1,
+            True,
+        )
+        assert "posMargin" not in position and position["posMaint"] > 0
+        none = await get(futures, "/api/v1/position?symbol=ETHUSDTM")
+        assert (none["currentQty"], none["isOpen"]) == (0, False)
+        path = "/api/v1/position?symbol=NOPEUSDTM"
+        status, body, _ = await call(http, "GET", futures + path, signed(creds, "GET", path))
+        assert (status, body["code"]) == (400, "400100")
+
+        balance = await get(spot, "/api/ua/v1/unified/account/balance")
+        assert set(balance) == {"accountType", "ts", "accounts"}
+        currencies = {c["currency"]: c for c in balance["accounts"][0]["currencies"]}
+        assert currencies["BTC"]["hold"] == "0.75" and currencies["BTC"]["available"] == "0.25"
+        orders = await get(spot, "/api/ua/v1/unified/order/open-list?tradeType=spot")
+        assert orders["tradeType"] == "SPOT"
+        assert [o["orderId"] for o in orders["items"]] == [first, second]
+        assert all(o["orderTime"] >= 10**18 for o in orders["items"])  # ns
+        [pro_position] = await get(spot, "/api/ua/v1/unified/position/open-list")
+        assert (pro_position["id"], pro_position["size"]) == (position["id"], "1")
+        assert pro_position["marginMode"] == "CROSS"
