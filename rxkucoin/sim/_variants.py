@@ -13,9 +13,11 @@ The variants, and the evidence for each (only forms with evidence are produced):
   (ccxt's comments quoting 2026 frames: futures ``orderTime``, spot stop ``ts``).
 - ``pro_numeric_strings``: Pro ``P`` and the integer ``d`` fields (``O``, ``U``, ``E``,
   ``os``) as numeric strings. PROTOCOL.md §0 (same source).
-- ``cross_position_minimal``: a cross-margin ``position.change`` without ``posMargin`` and
-  the other isolated-only fields; ``maintMarginReq`` and ``posMaint`` stay (captured
-  ``/contract/positionAll`` frame of 2025-09 in roq's KuCoin futures gateway tests).
+- ``cross_position_form``: a cross-margin ``position.change`` in the other of its two
+  forms: without ``posMargin`` and the other isolated-only fields (``maintMarginReq`` and
+  ``posMaint`` stay), as a live frame of 2025-09 captured in roq's KuCoin futures gateway
+  tests shows, or with ``posMargin`` (= ``posInit``), as the docs list it for every
+  position (PROTOCOL.md §4.10).
 - ``position_extras``: ``position.change`` with ``tax``, ``dealComm`` and ``fundingFee``
   (same capture, and an isolated capture of 2026-02).
 - ``futures_order_position_side``: futures order pushes with ``positionSide`` (PROTOCOL.md
@@ -56,7 +58,7 @@ __all__ = (
 VARIANTS: Final = (
     "numeric_strings",
     "pro_numeric_strings",
-    "cross_position_minimal",
+    "cross_position_form",
     "position_extras",
     "futures_order_position_side",
     "position_all_tag",
@@ -155,10 +157,13 @@ def vary_classic(
     reason = out.get("changeReason")
     if subject == "position.change" and reason == "positionChange":
         cross = out.get("marginMode") == "CROSS" or out.get("crossMode") is True
-        if cross and any(k in out for k in ISOLATED_ONLY) and _coin(rng):
-            for k in ISOLATED_ONLY:
-                out.pop(k, None)
-            applied.append("cross_position_minimal")
+        if cross and _coin(rng):
+            if any(k in out for k in ISOLATED_ONLY):
+                for k in ISOLATED_ONLY:
+                    out.pop(k, None)
+            else:
+                out["posMargin"] = out.get("posInit", 0)
+            applied.append("cross_position_form")
         if not {"tax", "dealComm", "fundingFee"} <= out.keys() and _coin(rng):
             out.setdefault("tax", 0)
             out.setdefault("dealComm", _negated(out.get("currentComm", 0)))
