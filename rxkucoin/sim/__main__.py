@@ -44,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--interval", type=float, default=1.0, help="seconds between synthetic trades")
     p.add_argument(
+        "--key-version",
+        choices=("1", "2", "3"),
+        default="2",
+        help="API key version of the demo account: 1 (plain passphrase) or 2/3 (signed "
+        "passphrase; a 2 or 3 key accepts either KC-API-KEY-VERSION, as KuCoin does)",
+    )
+    p.add_argument(
         "--variants",
         nargs="?",
         type=int,
@@ -80,7 +87,10 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event | None = None) -> 
         seed=args.seed, host=args.host, port_base=args.port_base, wire_variants=variants
     ) as sim:
         creds = sim.add_account(
-            "demo", balances=DEMO_BALANCES, futures_balance=DEMO_FUTURES_BALANCE
+            "demo",
+            balances=DEMO_BALANCES,
+            futures_balance=DEMO_FUTURES_BALANCE,
+            key_version=args.key_version,
         )
         ep = sim.endpoints
         print(f"rxkucoin simulator, seed {args.seed}", flush=True)

@@ -54,6 +54,9 @@ MESSAGES = {
 #: The window KC-API-TIMESTAMP must fall in, in milliseconds either side of server time.
 TIMESTAMP_WINDOW_MS = 5000
 
+#: The KC-API-KEY-VERSION values a version 2 or 3 key is accepted with.
+SIGNED_PASSPHRASE_VERSIONS = ("2", "3")
+
 
 class GatewayError(Exception):
     """A KuCoin gateway refusal: ``code`` (6-digit string), ``msg`` and HTTP ``status``."""
@@ -170,7 +173,9 @@ class Gateway:
         if creds.key_version == "1":
             if version not in (None, "", "1"):
                 raise GatewayError("400009")
-        elif version != creds.key_version:
+        elif version not in SIGNED_PASSPHRASE_VERSIONS:
+            # KuCoin moved every v2 key to v3 in 2025 and both versions sign the
+            # passphrase the same way: the official SDK sends 3 for any key, ccxt sends 2.
             raise GatewayError("400009")
         if permission not in acct.permissions:
             raise GatewayError("400007")

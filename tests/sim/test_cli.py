@@ -67,11 +67,22 @@ async def stop_cli(proc: asyncio.subprocess.Process) -> str:
     return out.decode()
 
 
+async def reply(ws: aiohttp.ClientWebSocketResponse, rid: str) -> dict[str, Any]:
+    """The answer to request ``rid``, skipping the trader's pushes that came first."""
+    while True:
+        frame: dict[str, Any] = await ws.receive_json(timeout=5)
+        if frame.get("id") == rid:
+            return frame
+
+
 async def test_cli_serves_and_trades() -> None:
     proc, found = await start_cli("--seed", "3", "--interval", "0.02")
     try:
         creds = Credentials(
-            found["KUCOIN_API_KEY"], found["KUCOIN_API_SECRET"], found["KUCOIN_API_PASSPHRASE"]
+            found["KUCOIN_API_KEY"],
+            found["KUCOIN_API_SECRET"],
+            found["KUCOIN_API_PASSPHRASE"],
+            found["KUCOIN_API_KEY_VERSION"],
         )
         assert creds == demo_credentials(3, "demo")[0]
         assert creds.api_secret == demo_credentials(3, "demo")[0].api_secret
@@ -90,11 +101,11 @@ async def test_cli_serves_and_trades() -> None:
                         "tradeType": "UNIFIED",
                     }
                 )
-                assert (await ws.receive_json(timeout=5))["result"] is True
+                assert (await reply(ws, channel))["result"] is True
             await ws.send_json(
                 {"id": "b", "action": "subscribe", "channel": "balance", "accountType": "UNIFIED"}
             )
-            assert (await ws.receive_json(timeout=5))["result"] is True
+            assert (await reply(ws, "b"))["result"] is True
             push = await ws.receive_json(timeout=15)
             assert set(push) == {"T", "P", "d"}
             await ws.close()
@@ -135,13 +146,41 @@ async def test_cli_port_base_without_trader() -> None:
         await stop_cli(proc)
 
 
+async def test_cli_key_version() -> None:
+    proc, found = await start_cli("--no-trader", "--key-version", "1", "--seed", "2")
+    try:
+        assert found["KUCOIN_API_KEY_VERSION"] == "1"
+        v1 = Credentials(
+            found["KUCOIN_API_KEY"], found["KUCOIN_API_SECRET"], found["KUCOIN_API_PASSPHRASE"], "1"
+        )
+        as_v3 = Credentials(v1.api_key, v1.api_secret, v1.api_passphrase, "3")
+        path = "/api/v1/bullet-private"
+        async with aiohttp.ClientSession() as http:
+            for creds, code in ((v1, "200000"), (as_v3, "400004")):
+                async with http.post(
+                    found["spot"] + path, headers=creds.headers("POST", path)
+                ) as r:
+                    assert (await r.json())["code"] == code
+    finally:
+        await stop_cli(proc)
+
+
 def test_main_help(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as e:
         main(["--help"])
     assert e.value.code == 0
     out = capsys.readouterr().out
-    for flag in ("--seed", "--port-base", "--trader", "--no-trader"):
+    for flag in ("--seed", "--port-base", "--trader", "--no-trader", "--key-version"):
         assert flag in out
+
+
+def test_rxkucoin_sim_passes_key_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from rxkucoin.cli import main as rxkucoin_main
+
+    with pytest.raises(SystemExit) as e:
+        rxkucoin_main(["sim", "--key-version", "4"])  # reaches the simulator's own parser
+    assert e.value.code == 2
+    assert "--key-version: invalid choice: '4'" in capsys.readouterr().err
 
 
 # -- the real engine behind the server ----------------------------------------------------------

@@ -235,7 +235,8 @@ BAD = {
         ),
         "400005",
     ),
-    "wrong key version": (lambda h, c: {**h, "KC-API-KEY-VERSION": "3"}, "400009"),
+    "wrong key version": (lambda h, c: {**h, "KC-API-KEY-VERSION": "4"}, "400009"),
+    "v1 key version on a v2 key": (lambda h, c: {**h, "KC-API-KEY-VERSION": "1"}, "400009"),
     "missing key version": (_drop("KC-API-KEY-VERSION"), "400009"),
 }
 
@@ -276,6 +277,23 @@ async def test_permission_is_checked_last(sim: Simulator, http: Any) -> None:
         signed(creds, "GET", "/api/v1/accounts"),
     )
     assert (status, body["code"]) == (401, "400007")
+
+
+@pytest.mark.parametrize(("created", "sent"), [("2", "3"), ("3", "2"), ("2", "2"), ("3", "3")])
+async def test_v2_and_v3_keys_accept_either_version(
+    sim: Simulator, http: Any, created: str, sent: str
+) -> None:
+    """The official SDK sends version 3 for every key (KuCoin moved v2 keys to v3 in
+    2025); ccxt sends 2. Both sign the passphrase with the secret."""
+    creds = sim.add_account("k", key_version=created)
+    path = "/api/v1/bullet-private"
+    headers = {**signed(creds, "POST", path), "KC-API-KEY-VERSION": sent}
+    status, body, _ = await call(http, "POST", sim.endpoints.futures_rest + path, headers)
+    assert (status, body["code"]) == (200, "200000")
+    # the passphrase is still checked: a plain one is refused whatever the version says
+    plain = {**headers, "KC-API-PASSPHRASE": creds.api_passphrase}
+    status, body, _ = await call(http, "POST", sim.endpoints.futures_rest + path, plain)
+    assert (status, body["code"]) == (401, "400004")
 
 
 async def test_v1_key_plain_passphrase_no_version_header(sim: Simulator, http: Any) -> None:
