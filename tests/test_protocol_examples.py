@@ -66,7 +66,7 @@ def test_spot_balance_example() -> None:
     assert p.relation_event == "trade.hold"
     assert p.relation_context is not None
     assert p.relation_context.order_id == "6721d0632db25b0007071fdc"
-    assert p.time == "1730269283892" and p.time_ms == 1730269283892
+    assert p.time == 1730269283892 and type(p.time) is int
 
 
 def test_futures_order_example() -> None:
@@ -100,8 +100,8 @@ def test_futures_wallet_example() -> None:
     assert isinstance(p, futures.FuturesWalletBalance)
     assert p.wallet_balance == Decimal("81.072921258")
     assert p.isolated_un_pnl == Decimal("0.2007")
-    assert p.version == "1337"
-    assert p.timestamp_ms == 1731916996764
+    assert p.version == 1337 and type(p.version) is int
+    assert p.timestamp == 1731916996764 and type(p.timestamp) is int
 
 
 def test_futures_position_docs_values() -> None:

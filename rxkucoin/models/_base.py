@@ -1,14 +1,28 @@
-"""The base of every payload Struct and the machinery that decodes payloads by topic.
+"""The base of every payload Struct and the one decoding rule every payload follows.
 
-Conventions every payload module follows:
+The rule (PROTOCOL.md §0: KuCoin sends the same field in more than one form, and omits
+fields its documentation lists):
 
+- **Identity fields are the only required ones**: the entity id (order id; trade id where
+  the payload is a fill; currency for balances), the symbol where routing needs it, and the
+  event ``type`` only where a payload means nothing without it. Every other field is
+  optional and ``None`` when absent.
+- **Integer-valued fields accept integers and numeric strings** (``1758339086029193392`` or
+  ``"1758339086029193392"``); float fields accept numbers and numeric strings; booleans
+  accept ``true``/``false`` and their string forms. Every payload decoder is built with
+  msgspec's ``strict=False`` (`lax_decoder`), which does exactly these conversions.
+- **Decimal fields accept strings and numbers** and decode to `decimal.Decimal`; a JSON
+  number keeps its written digits (``0.1`` is ``Decimal("0.1")``).
+- **A blank string (``""``) is ``None``** whatever the field's type: ``""`` is how KuCoin
+  says "not set". `blank_to_null` rewrites ``"key": ""`` to ``"key": null`` before decoding.
+- **Unknown fields are ignored and enumerations are plain** `str`: a field or enum value
+  KuCoin adds passes through instead of breaking the stream.
 - Structs are frozen, keyword-only and map camelCase wire names to snake_case fields
   (``rename="camel"``); Pro's abbreviations are mapped with ``msgspec.field(name=...)``.
-- Decimal strings decode to `decimal.Decimal`; JSON numbers stay `int` or `float`, exactly
-  as the wire sends them; times are ints whose unit (ms or ns) the field name says.
-- A blank string (``""``, KuCoin's way of saying "not set") decodes as ``None``; every field
-  that may be blank is therefore optional.
-- Unknown fields are ignored, so KuCoin adding a field never breaks a stream.
+  Times are ints whose unit (ms or ns) the field's docstring says.
+- **Only `DecodeError` leaves a decoder**: `decode_error` turns whatever reading the bytes
+  raised (msgspec errors, `RecursionError` from deep nesting, `ValueError` from a huge
+  integer, invalid UTF-8...) into one, naming the topic and the JSON path.
 """
 
 from __future__ import annotations
@@ -16,14 +30,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import msgspec
 
 from ..exceptions import DecodeError
 from ..keys import Dialect
 
-__all__ = ("Payload", "PayloadDecoder", "Registration", "UnknownPayload", "decode_error")
+__all__ = (
+    "Payload",
+    "PayloadDecoder",
+    "Registration",
+    "UnknownPayload",
+    "blank_to_null",
+    "decode_error",
+    "lax_decoder",
+)
 
 
 class Payload(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
@@ -45,20 +67,42 @@ class UnknownPayload(Payload, frozen=True, kw_only=True):
 
 
 PayloadDecoder = Callable[[bytes], Payload]
+_T = TypeVar("_T")
 
 _BLANK_VALUE: Final = re.compile(rb':\s*""')
 _PATH: Final = re.compile(r"^(?P<reason>.*?)(?: - at `(?P<path>[^`]*)`)?$", re.DOTALL)
 
 
 def blank_to_null(raw: bytes) -> bytes:
-    """Rewrite every ``"key": ""`` as ``"key": null`` so blank fields decode as ``None``."""
+    """Rewrite every ``"key": ""`` as ``"key": null`` so blank fields decode as ``None``.
+
+    In valid JSON ``:""`` occurs only where a member's value is the empty string (a string
+    cannot contain an unescaped quote), so a plain byte replace is exact; the regular
+    expression runs only when a ``""`` is left over (spaces after the colon, or an empty
+    key or array item, which it leaves alone).
+    """
     if b'""' not in raw:
         return raw
-    return _BLANK_VALUE.sub(b":null", raw)
+    raw = raw.replace(b':""', b":null")
+    if b'""' in raw:
+        raw = _BLANK_VALUE.sub(b":null", raw)
+    return raw
 
 
-def decode_error(exc: msgspec.MsgspecError, *, topic: str | None, root: str = "$") -> DecodeError:
-    """Turn a msgspec error into our `DecodeError`, with the JSON path under ``root``."""
+def lax_decoder(tp: type[_T]) -> Callable[[bytes], _T]:
+    """The decode function of a payload type under the rule (``strict=False``)."""
+    return msgspec.json.Decoder(tp, strict=False).decode
+
+
+def decode_error(exc: BaseException, *, topic: str | None, root: str = "$") -> DecodeError:
+    """Turn whatever reading a frame raised into our `DecodeError`, with the path under ``root``.
+
+    msgspec errors keep msgspec's reason and JSON path; anything else (`RecursionError` from
+    deep nesting, `ValueError` from an integer too long to convert...) is named by its type,
+    with the path of the payload as a whole.
+    """
+    if not isinstance(exc, msgspec.MsgspecError):
+        return DecodeError(f"{type(exc).__name__}: {str(exc)[:200]}", topic=topic, path=root)
     match = _PATH.match(str(exc))
     reason = match.group("reason") if match else str(exc)
     path = match.group("path") if match else None
@@ -91,13 +135,13 @@ class Registration:
     decode: PayloadDecoder | None = None
 
     def build_decoder(self) -> PayloadDecoder:
-        """A function turning payload bytes into the payload, raising msgspec errors."""
+        """A function turning payload bytes into the payload; the caller maps its errors."""
         if self.decode is not None:
             return self.decode
         if self.wrap_field is None:
-            return msgspec.json.Decoder(self.payload_type).decode
+            return lax_decoder(self.payload_type)
         field_type = _field_type(self.payload_type, self.wrap_field)
-        inner = msgspec.json.Decoder(field_type).decode
+        inner = lax_decoder(field_type)
         cls, name = self.payload_type, self.wrap_field
         return lambda raw: cls(**{name: inner(raw)})
 

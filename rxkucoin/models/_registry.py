@@ -7,6 +7,7 @@ from typing import Final
 
 import msgspec
 
+from ..exceptions import DecodeError
 from ..keys import Dialect
 from . import futures, margin, pro, spot
 from ._base import (
@@ -18,7 +19,14 @@ from ._base import (
     decode_error,
 )
 
-__all__ = ("REGISTRATIONS", "decode_payload", "decoder_for", "payload_type", "registry_key")
+__all__ = (
+    "REGISTRATIONS",
+    "decode_payload",
+    "decoder_for",
+    "is_modelled_topic",
+    "payload_type",
+    "registry_key",
+)
 
 REGISTRATIONS: Final[tuple[Registration, ...]] = (
     *spot.REGISTRATIONS,
@@ -52,7 +60,17 @@ def _build() -> dict[_Key, tuple[type[Payload], PayloadDecoder]]:
 
 
 _TABLE: Final = _build()
+_MODELLED: Final = frozenset((dialect, prefix) for dialect, prefix, _ in _TABLE)
 _ANY: Final = msgspec.json.Decoder()
+
+
+def is_modelled_topic(dialect: Dialect, topic: str) -> bool:
+    """Whether rxkucoin has a model for some push on ``topic`` (any subject).
+
+    A push on a modelled topic that still does not decode (an unknown subject, a broken
+    payload) is a loss to report; a push on a topic without any model is an `UnknownPayload`.
+    """
+    return registry_key(dialect, topic, None)[:2] in _MODELLED
 
 
 def payload_type(dialect: Dialect, topic: str, subject: str | None) -> type[Payload] | None:
@@ -64,17 +82,29 @@ def payload_type(dialect: Dialect, topic: str, subject: str | None) -> type[Payl
 def decoder_for(dialect: Dialect, topic: str, subject: str | None) -> Callable[[bytes], Payload]:
     """The function that decodes payloads of ``topic``/``subject``; look it up once, reuse it.
 
-    The returned function raises `DecodeError` (naming the topic and JSON path) for a
-    payload that does not match, and returns `UnknownPayload` for topics without a model.
+    The returned function returns `UnknownPayload` for topics without any model, and raises
+    `DecodeError` (naming the topic and the JSON path) for everything else that does not
+    give a typed payload: a payload that does not match its model, a payload that is not
+    JSON at all (or nested too deep, or holding an integer too long to read), and a subject
+    that a modelled topic has no model for (``unknown subject 'X' for topic 'Y'``), which
+    must not reach a typed stream as an `UnknownPayload`. No other exception leaves it.
     """
     root = "$.data" if dialect is Dialect.CLASSIC else "$.d"
-    entry = _TABLE.get(registry_key(dialect, topic, subject))
+    key = registry_key(dialect, topic, subject)
+    entry = _TABLE.get(key)
+    if entry is None and key[:2] in _MODELLED:
+        reason = f"unknown subject {subject!r} for topic {topic!r}"
+
+        def unknown_subject(raw: bytes) -> Payload:
+            raise DecodeError(reason, topic=topic, path=root)
+
+        return unknown_subject
     if entry is None:
 
         def unknown(raw: bytes) -> Payload:
             try:
                 return UnknownPayload(topic=topic, subject=subject, data=_ANY.decode(raw))
-            except msgspec.MsgspecError as exc:
+            except Exception as exc:  # whatever reading the bytes raised: see decode_error
                 raise decode_error(exc, topic=topic, root=root) from None
 
         return unknown
@@ -84,7 +114,7 @@ def decoder_for(dialect: Dialect, topic: str, subject: str | None) -> Callable[[
     def typed(raw: bytes) -> Payload:
         try:
             return decode(blank_to_null(raw))
-        except msgspec.MsgspecError as exc:
+        except Exception as exc:  # whatever reading the bytes raised: see decode_error
             raise decode_error(exc, topic=topic, root=root) from None
 
     if not symbol or "," in symbol:
@@ -111,9 +141,10 @@ def decode_payload(dialect: Dialect, topic: str, subject: str | None, raw: bytes
         raw: the payload's JSON text (the ``data`` or ``d`` member).
 
     Returns:
-        The typed payload, or an `UnknownPayload` for topics without a model.
+        The typed payload, or an `UnknownPayload` for topics without any model.
 
     Raises:
-        DecodeError: the payload does not match its model; names the topic and JSON path.
+        DecodeError: the payload does not match its model, is not readable JSON, or has a
+            subject its (modelled) topic has no model for; names the topic and JSON path.
     """
     return decoder_for(dialect, topic, subject)(raw)

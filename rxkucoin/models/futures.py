@@ -3,7 +3,8 @@
 Typing follows the wire: the order, stop-order and wallet topics send decimals as strings
 (`decimal.Decimal` here), while the position topics send plain JSON numbers (`float` for
 fractional values, `int` for contract counts and times). Times are ints whose unit each
-Attributes section names.
+Attributes section names. Under the rule of `rxkucoin.models._base`, every number is also
+accepted as a numeric string, and only identity fields are required.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Final
 import msgspec
 
 from ..keys import Dialect
-from ._base import Payload, Registration
+from ._base import Payload, Registration, lax_decoder
 
 __all__ = (
     "CrossLeverage",
@@ -44,20 +45,21 @@ class FuturesOrderChange(Payload, frozen=True, kw_only=True):
     """An order update on ``/contractMarket/tradeOrders[:{symbol}]``.
 
     Pushed with subject ``orderChange`` or ``symbolOrderChange`` (the docs disagree on which
-    topic uses which; both decode to this type).
+    topic uses which; both decode to this type). Required: ``symbol``, ``order_id`` and
+    ``type``; every other field is ``None`` when the push omits it.
 
     Attributes:
         symbol: contract symbol, e.g. ``XBTUSDTM``.
-        side: ``buy`` / ``sell``.
         order_id: the exchange's order id (a numeric-looking string).
         type: event type: ``open``, ``match``, ``update``, ``filled``, ``canceled``.
+        side: ``buy`` / ``sell``.
         status: order status: ``open``, ``match``, ``done``.
         size: order size in contracts.
         filled_size: cumulative filled size, contracts.
         remain_size: remaining size, contracts.
         canceled_size: cumulative canceled size, contracts.
-        order_time: order creation time; the spec says ms but the examples show ns
-            (``1731916985768138917``): accept both, check the magnitude.
+        order_time: order creation time, ns (``1758339086029193392``; live pushes send it
+            as an integer or a numeric string; the spec says ms, so check the magnitude).
         ts: match-engine push time, ns.
         price: limit price; ``None`` for market orders.
         order_type: ``limit`` / ``market``.
@@ -71,19 +73,21 @@ class FuturesOrderChange(Payload, frozen=True, kw_only=True):
         match_price: fill price, on ``match``.
         match_size: fill size, contracts, on ``match``.
         trade_id: the fill's trade id, on ``match``.
+        position_side: ``BOTH`` in one-way mode, ``LONG``/``SHORT`` in hedge mode (live
+            pushes; not in the docs).
     """
 
     symbol: str
-    side: str
     order_id: str
     type: str
-    status: str
-    size: Decimal
-    filled_size: Decimal
-    remain_size: Decimal
-    canceled_size: Decimal
-    order_time: int
-    ts: int
+    side: str | None = None
+    status: str | None = None
+    size: Decimal | None = None
+    filled_size: Decimal | None = None
+    remain_size: Decimal | None = None
+    canceled_size: Decimal | None = None
+    order_time: int | None = None
+    ts: int | None = None
     price: Decimal | None = None
     order_type: str | None = None
     client_oid: str | None = None
@@ -95,6 +99,7 @@ class FuturesOrderChange(Payload, frozen=True, kw_only=True):
     match_price: Decimal | None = None
     match_size: Decimal | None = None
     trade_id: str | None = None
+    position_side: str | None = None
 
 
 # ------------------------------------------------------------------- stop orders (§4.8)
@@ -103,8 +108,8 @@ class FuturesOrderChange(Payload, frozen=True, kw_only=True):
 class FuturesStopOrderChange(Payload, frozen=True, kw_only=True):
     """A stop-order lifecycle event on ``/contractMarket/advancedOrders`` (``stopOrder``).
 
-    Decoded leniently: ``size`` is an integer in docs-new but a string in the old docs, so
-    numeric strings are accepted for every int and bool field of this type.
+    ``size`` is an integer in docs-new but a string in the old docs; both decode.
+    Required: ``order_id``, ``symbol`` and ``type``.
 
     Attributes:
         order_id: the exchange's order id.
@@ -127,9 +132,9 @@ class FuturesStopOrderChange(Payload, frozen=True, kw_only=True):
     order_id: str
     symbol: str
     type: str
-    side: str
-    created_at: int
-    ts: int
+    side: str | None = None
+    created_at: int | None = None
+    ts: int | None = None
     order_type: str | None = None
     size: int | None = None
     order_price: Decimal | None = None
@@ -147,7 +152,7 @@ class FuturesStopOrderChange(Payload, frozen=True, kw_only=True):
 class FuturesWalletBalance(Payload, frozen=True, kw_only=True):
     """A futures account balance on ``/contractAccount/wallet`` (``walletBalance.change``).
 
-    Every value is a string on the wire.
+    Every value is a string on the wire. Required: ``currency``.
 
     Attributes:
         currency: settlement currency, e.g. ``USDT``.
@@ -163,33 +168,35 @@ class FuturesWalletBalance(Payload, frozen=True, kw_only=True):
         isolated_order_margin: margin of isolated orders.
         isolated_funding_fee_margin: isolated funding fee margin.
         isolated_un_pnl: unrealised PnL of isolated positions.
-        version: balance version, a string counter; with cross positions the available
-            balance may move with the mark price under the same version (see §6).
-        timestamp: last modification time, epoch ms as a string (see `timestamp_ms`).
+        version: balance version, a counter (a numeric string on the wire, read as an
+            int); with cross positions the available balance may move with the mark price
+            under the same version (see §6).
+        timestamp: last modification time, epoch ms (a numeric string on the wire, read
+            as an int).
         max_withdraw_amount: maximum withdrawable amount (only in newer pushes).
     """
 
     currency: str
-    wallet_balance: Decimal
-    available_balance: Decimal
-    hold_balance: Decimal
-    equity: Decimal
-    total_cross_margin: Decimal
-    cross_pos_margin: Decimal
-    cross_order_margin: Decimal
-    cross_un_pnl: Decimal
-    isolated_pos_margin: Decimal
-    isolated_order_margin: Decimal
-    isolated_funding_fee_margin: Decimal
-    isolated_un_pnl: Decimal
-    version: str
-    timestamp: str
+    wallet_balance: Decimal | None = None
+    available_balance: Decimal | None = None
+    hold_balance: Decimal | None = None
+    equity: Decimal | None = None
+    total_cross_margin: Decimal | None = None
+    cross_pos_margin: Decimal | None = None
+    cross_order_margin: Decimal | None = None
+    cross_un_pnl: Decimal | None = None
+    isolated_pos_margin: Decimal | None = None
+    isolated_order_margin: Decimal | None = None
+    isolated_funding_fee_margin: Decimal | None = None
+    isolated_un_pnl: Decimal | None = None
+    version: int | None = None
+    timestamp: int | None = None
     max_withdraw_amount: Decimal | None = None
 
     @property
-    def timestamp_ms(self) -> int:
-        """`timestamp` as an int, epoch ms."""
-        return int(self.timestamp)
+    def timestamp_ms(self) -> int | None:
+        """`timestamp` under its older name: last modification time, epoch ms."""
+        return self.timestamp
 
 
 class FuturesOrderMarginChange(Payload, frozen=True, kw_only=True):
@@ -201,9 +208,9 @@ class FuturesOrderMarginChange(Payload, frozen=True, kw_only=True):
         timestamp: event time, ms.
     """
 
-    order_margin: float
     currency: str
-    timestamp: int
+    order_margin: float | None = None
+    timestamp: int | None = None
 
 
 class FuturesAvailableBalanceChange(Payload, frozen=True, kw_only=True):
@@ -216,9 +223,9 @@ class FuturesAvailableBalanceChange(Payload, frozen=True, kw_only=True):
         hold_balance: frozen balance (added to the push in 2021).
     """
 
-    available_balance: float
     currency: str
-    timestamp: int
+    available_balance: float | None = None
+    timestamp: int | None = None
     hold_balance: float | None = None
 
 
@@ -231,9 +238,9 @@ class FuturesWithdrawHoldChange(Payload, frozen=True, kw_only=True):
         timestamp: event time, ms.
     """
 
-    withdraw_hold: float
     currency: str
-    timestamp: int
+    withdraw_hold: float | None = None
+    timestamp: int | None = None
 
 
 # --------------------------------------------------------------------- positions (§4.10)
@@ -242,9 +249,11 @@ class FuturesWithdrawHoldChange(Payload, frozen=True, kw_only=True):
 class FuturesPositionChange(Payload, frozen=True, kw_only=True):
     """A full position snapshot on ``/contract/position[All]`` (``position.change``).
 
-    Everything numeric is a JSON number on the wire (not a string). Pushes whose
-    ``changeReason`` is ``markPriceChange`` carry fewer fields and decode to
-    `FuturesPositionMarkPrice` instead.
+    Everything numeric is a JSON number on the wire (numeric strings are accepted too).
+    Pushes whose ``changeReason`` is ``markPriceChange`` carry fewer fields and decode to
+    `FuturesPositionMarkPrice` instead. Required: ``symbol``; every other field is
+    ``None`` when the push omits it (cross-margin pushes carry no ``posMargin`` and none of
+    the isolated-only fields but ``maintMarginReq`` and ``posMaint``).
 
     Attributes:
         symbol: contract symbol.
@@ -279,44 +288,47 @@ class FuturesPositionChange(Payload, frozen=True, kw_only=True):
         position_side: ``BOTH`` (one-way mode).
         leverage: leverage.
         auto_deposit: isolated only: auto-deposit margin enabled.
-        maint_margin_req: isolated only: maintenance margin rate.
+        maint_margin_req: maintenance margin rate (cross positions too, since 2025-03).
         risk_limit: isolated only: risk limit.
         real_leverage: isolated only: effective leverage.
         pos_cross: isolated only: manually added margin.
         pos_comm: isolated only: bankruptcy cost (fees reserved).
         pos_loss: isolated only: funding fees paid out.
         pos_funding: isolated only: unsettled funding fee.
-        pos_maint: isolated only: maintenance margin.
+        pos_maint: maintenance margin (cross positions too, since 2025-03).
         maint_margin: isolated only: position margin.
         risk_limit_level: isolated only: risk limit level.
+        deal_comm: trading fees of the position (live pushes; not in the docs).
+        funding_fee: funding fees of the position (live pushes; not in the docs).
+        tax: tax of the position (live pushes; not in the docs).
     """
 
     symbol: str
-    cross_mode: bool
-    delev_percentage: float
-    opening_timestamp: int
-    current_timestamp: int
-    current_qty: int
-    current_cost: float
-    current_comm: float
-    unrealised_cost: float
-    realised_gross_cost: float
-    realised_cost: float
-    is_open: bool
-    mark_price: float
-    mark_value: float
-    pos_cost: float
-    pos_init: float
-    pos_margin: float
-    realised_gross_pnl: float
-    realised_pnl: float
-    unrealised_pnl: float
-    unrealised_pnl_pcnt: float
-    unrealised_roe_pcnt: float
-    avg_entry_price: float
-    liquidation_price: float
-    bankrupt_price: float
-    settle_currency: str
+    cross_mode: bool | None = None
+    delev_percentage: float | None = None
+    opening_timestamp: int | None = None
+    current_timestamp: int | None = None
+    current_qty: int | None = None
+    current_cost: float | None = None
+    current_comm: float | None = None
+    unrealised_cost: float | None = None
+    realised_gross_cost: float | None = None
+    realised_cost: float | None = None
+    is_open: bool | None = None
+    mark_price: float | None = None
+    mark_value: float | None = None
+    pos_cost: float | None = None
+    pos_init: float | None = None
+    pos_margin: float | None = None
+    realised_gross_pnl: float | None = None
+    realised_pnl: float | None = None
+    unrealised_pnl: float | None = None
+    unrealised_pnl_pcnt: float | None = None
+    unrealised_roe_pcnt: float | None = None
+    avg_entry_price: float | None = None
+    liquidation_price: float | None = None
+    bankrupt_price: float | None = None
+    settle_currency: str | None = None
     change_reason: str | None = None
     margin_mode: str | None = None
     position_side: str | None = None
@@ -332,6 +344,9 @@ class FuturesPositionChange(Payload, frozen=True, kw_only=True):
     pos_maint: float | None = None
     maint_margin: float | None = None
     risk_limit_level: int | None = None
+    deal_comm: float | None = None
+    funding_fee: float | None = None
+    tax: float | None = None
 
 
 class FuturesPositionMarkPrice(Payload, frozen=True, kw_only=True):
@@ -340,7 +355,8 @@ class FuturesPositionMarkPrice(Payload, frozen=True, kw_only=True):
     Recognised by ``changeReason: "markPriceChange"``; the old docs' example of this
     payload has no ``changeReason`` (nor ``symbol``, nor ``currentQty``), so a
     ``position.change`` without ``changeReason`` and without ``currentQty`` decodes here too.
-    The symbol is in the topic when the payload lacks it.
+    The symbol is taken from a per-symbol topic when the payload lacks it; on
+    ``/contract/positionAll`` it may stay ``None``. Every field is optional.
 
     Attributes:
         mark_price: mark price.
@@ -357,14 +373,14 @@ class FuturesPositionMarkPrice(Payload, frozen=True, kw_only=True):
         symbol: contract symbol, if sent.
     """
 
-    mark_price: float
-    mark_value: float
-    unrealised_pnl: float
-    unrealised_pnl_pcnt: float
-    unrealised_roe_pcnt: float
-    delev_percentage: float
-    current_timestamp: int
-    settle_currency: str
+    mark_price: float | None = None
+    mark_value: float | None = None
+    unrealised_pnl: float | None = None
+    unrealised_pnl_pcnt: float | None = None
+    unrealised_roe_pcnt: float | None = None
+    delev_percentage: float | None = None
+    current_timestamp: int | None = None
+    settle_currency: str | None = None
     maint_margin: float | None = None
     real_leverage: float | None = None
     change_reason: str | None = None
@@ -385,12 +401,12 @@ class FuturesPositionSettlement(Payload, frozen=True, kw_only=True):
         symbol: contract symbol, if sent (the docs' examples carry it only in the topic).
     """
 
-    funding_time: int
-    qty: int
-    funding_rate: float
-    funding_fee: float
-    ts: int
-    settle_currency: str
+    funding_time: int | None = None
+    qty: int | None = None
+    funding_rate: float | None = None
+    funding_fee: float | None = None
+    ts: int | None = None
+    settle_currency: str | None = None
     mark_price: float | None = None
     symbol: str | None = None
 
@@ -405,8 +421,8 @@ class FuturesRiskLimitAdjustment(Payload, frozen=True, kw_only=True):
         symbol: contract symbol, if sent (the docs' examples carry it only in the topic).
     """
 
-    success: bool
-    risk_limit_level: int
+    success: bool | None = None
+    risk_limit_level: int | None = None
     msg: str | None = None
     symbol: str | None = None
 
@@ -415,17 +431,16 @@ class FuturesFundingEvent(Payload, frozen=True, kw_only=True):
     """Start or end of a funding settlement (``funding.begin`` / ``funding.end``).
 
     Third-party report of a 2026 addition to ``/contract/positionAll``; the shape matches
-    the public ``/contract/announcement`` push. Types are UNVERIFIED, so numbers are also
-    accepted as numeric strings.
+    the public ``/contract/announcement`` push (types UNVERIFIED).
 
     Attributes:
-        symbol: contract symbol.
+        symbol: contract symbol, if sent.
         funding_time: funding time, ms.
         funding_rate: funding rate.
         timestamp: event time, ms.
     """
 
-    symbol: str
+    symbol: str | None = None
     funding_time: int | None = None
     funding_rate: float | None = None
     timestamp: int | None = None
@@ -454,7 +469,7 @@ class CrossLeverage(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
             both decode).
     """
 
-    leverage: Decimal
+    leverage: Decimal | None = None
 
 
 class FuturesCrossLeverageChange(Payload, frozen=True, kw_only=True):
@@ -473,8 +488,8 @@ class FuturesCrossLeverageChange(Payload, frozen=True, kw_only=True):
 
 
 _MARK_PRICE_REASON: Final = re.compile(rb'"changeReason"\s*:\s*"markPriceChange"')
-_full_position: Final = msgspec.json.Decoder(FuturesPositionChange)
-_mark_price_position: Final = msgspec.json.Decoder(FuturesPositionMarkPrice)
+_full_position: Final = lax_decoder(FuturesPositionChange)
+_mark_price_position: Final = lax_decoder(FuturesPositionMarkPrice)
 
 
 def _is_mark_price_change(raw: bytes) -> bool:
@@ -487,12 +502,9 @@ def _is_mark_price_change(raw: bytes) -> bool:
 
 def _decode_position_change(raw: bytes) -> FuturesPositionChange | FuturesPositionMarkPrice:
     if _is_mark_price_change(raw):
-        return _mark_price_position.decode(raw)
-    return _full_position.decode(raw)
+        return _mark_price_position(raw)
+    return _full_position(raw)
 
-
-_decode_stop_order: Final = msgspec.json.Decoder(FuturesStopOrderChange, strict=False).decode
-_decode_funding_event: Final = msgspec.json.Decoder(FuturesFundingEvent, strict=False).decode
 
 _C: Final = Dialect.CLASSIC
 _POSITION_PREFIXES: Final = ("/contract/position", "/contract/positionAll")
@@ -505,7 +517,6 @@ REGISTRATIONS: Final[tuple[Registration, ...]] = (
         "/contractMarket/advancedOrders",
         "stopOrder",
         FuturesStopOrderChange,
-        decode=_decode_stop_order,
     ),
     Registration(_C, "/contractAccount/wallet", "walletBalance.change", FuturesWalletBalance),
     Registration(_C, "/contractAccount/wallet", "orderMargin.change", FuturesOrderMarginChange),
@@ -526,12 +537,8 @@ REGISTRATIONS: Final[tuple[Registration, ...]] = (
             ),
             Registration(_C, prefix, "position.settlement", FuturesPositionSettlement),
             Registration(_C, prefix, "position.adjustRiskLimit", FuturesRiskLimitAdjustment),
-            Registration(
-                _C, prefix, "funding.begin", FuturesFundingEvent, decode=_decode_funding_event
-            ),
-            Registration(
-                _C, prefix, "funding.end", FuturesFundingEvent, decode=_decode_funding_event
-            ),
+            Registration(_C, prefix, "funding.begin", FuturesFundingEvent),
+            Registration(_C, prefix, "funding.end", FuturesFundingEvent),
         )
     ),
     Registration(

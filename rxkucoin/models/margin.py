@@ -37,13 +37,16 @@ class MarginAssetBalance(msgspec.Struct, frozen=True, kw_only=True, rename="came
         hold: the held (frozen) balance.
     """
 
-    total: Decimal
-    available: Decimal
-    hold: Decimal
+    total: Decimal | None = None
+    available: Decimal | None = None
+    hold: Decimal | None = None
 
 
 class MarginDebtRatio(Payload, frozen=True, kw_only=True):
     """The cross-margin account's debt ratio and balances (``debt.ratio``).
+
+    An account-wide snapshot with no identity field: every field is ``None`` (or empty)
+    when the push omits it.
 
     Attributes:
         debt_ratio: the debt ratio, a JSON number (e.g. ``0.7505``).
@@ -55,9 +58,9 @@ class MarginDebtRatio(Payload, frozen=True, kw_only=True):
         debt_list: currency → liability; empty when the push has none.
     """
 
-    debt_ratio: float
-    total_debt: Decimal
-    timestamp: int
+    debt_ratio: float | None = None
+    total_debt: Decimal | None = None
+    timestamp: int | None = None
     total_asset: float | None = None
     margin_coefficient_total_asset: Decimal | None = None
     asset_list: dict[str, MarginAssetBalance] = msgspec.field(default_factory=dict)
@@ -74,7 +77,7 @@ class MarginPositionStatus(Payload, frozen=True, kw_only=True):
     """
 
     type: str
-    timestamp: int
+    timestamp: int | None = None
 
 
 class IsolatedMarginAssetChange(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
@@ -87,16 +90,16 @@ class IsolatedMarginAssetChange(msgspec.Struct, frozen=True, kw_only=True, renam
         liability_interest: accrued interest.
     """
 
-    total: Decimal
-    hold: Decimal
-    liability_principal: Decimal
-    liability_interest: Decimal
+    total: Decimal | None = None
+    hold: Decimal | None = None
+    liability_principal: Decimal | None = None
+    liability_interest: Decimal | None = None
 
 
 class IsolatedMarginPositionChange(Payload, frozen=True, kw_only=True):
     """A change of an isolated-margin position (``positionChange``).
 
-    Pushed on status change and periodically while in debt.
+    Pushed on status change and periodically while in debt. Required: ``tag``.
 
     Attributes:
         tag: the position's symbol, e.g. ``BTC-USDT``.
@@ -113,8 +116,8 @@ class IsolatedMarginPositionChange(Payload, frozen=True, kw_only=True):
     """
 
     tag: str
-    status: str
-    timestamp: int
+    status: str | None = None
+    timestamp: int | None = None
     status_biz_type: str | None = None
     accumulated_principal: Decimal | None = None
     change_assets: dict[str, IsolatedMarginAssetChange] = msgspec.field(default_factory=dict)

@@ -3,9 +3,11 @@
 Pro abbreviates every key to one to three letters; each Struct maps them to readable
 snake_case attributes with ``msgspec.field(name=...)``. All decimals arrive as strings and
 decode to `decimal.Decimal`; the times ``O``, ``U`` and ``E`` are integer nanoseconds
-(attributes ending ``_ns``). Blank strings (``""``) decode as ``None``, so every field that
-KuCoin may leave blank is optional. Enumerations stay plain `str`; their known values are
-listed in each docstring, and unknown values pass through untouched.
+(attributes ending ``_ns``), sent as JSON integers or numeric strings. Blank strings
+(``""``) decode as ``None``. Only identity fields are required (the rule of
+`rxkucoin.models._base`); every other field is ``None`` when the push omits it, as
+``SPOT`` order pushes omit ``tT`` and ``oS``. Enumerations stay plain `str`; their known
+values are listed in each docstring, and unknown values pass through untouched.
 
 The registry key of a push is its channel ``T`` without the trade or account type
 (``orderAll.UNIFIED`` → ``orderAll``, ``execution.lite.SPOT`` → ``execution.lite``).
@@ -34,16 +36,19 @@ __all__ = (
 class ProOrder(Payload, frozen=True, kw_only=True):
     """An order update on ``orderAll.<tradeType>`` or ``order.<tradeType>``.
 
+    Required: ``order_id`` and ``symbol``.
+
     Attributes:
-        trade_type: ``tT``, the market the order lives in: ``SPOT``, ``FUTURES``,
-            ``ISOLATED`` or ``CROSS``.
         order_id: ``oi``, KuCoin's order id.
+        symbol: ``s``, e.g. ``BTC-USDT`` (spot) or ``XBTUSDTM`` (futures).
+        trade_type: ``tT``, the market the order lives in: ``SPOT``, ``FUTURES``,
+            ``ISOLATED`` or ``CROSS``; spot pushes may omit it (the channel's suffix
+            names the trade type too).
         client_oid: ``ci``, the client order id; ``None`` if blank.
         status_code: ``os``, the order status as an integer: 0 not triggered, 1 triggered,
             2 live (open), 3 filled, 4 partially filled, 5 canceled, 6 partially canceled.
         event_type: ``eT``, what happened: ``OPEN``, ``UPDATE``, ``MATCH``, ``FILL``,
             ``CANCEL`` or ``TRIGGER``.
-        symbol: ``s``, e.g. ``BTC-USDT`` (spot) or ``XBTUSDTM`` (futures).
         side: ``S``, ``BUY`` or ``SELL``.
         order_type: ``oT``, ``LIMIT`` or ``MARKET``.
         created_ns: ``O``, when the order was created, nanoseconds since the epoch.
@@ -90,15 +95,15 @@ class ProOrder(Payload, frozen=True, kw_only=True):
         time_in_force: ``tIF``, ``GTC``, ``GTT``, ``IOC`` or ``FOK``.
     """
 
-    trade_type: str = msgspec.field(name="tT")
     order_id: str = msgspec.field(name="oi")
-    status_code: int = msgspec.field(name="os")
-    event_type: str = msgspec.field(name="eT")
     symbol: str = msgspec.field(name="s")
-    side: str = msgspec.field(name="S")
-    order_type: str = msgspec.field(name="oT")
-    created_ns: int = msgspec.field(name="O")
-    updated_ns: int = msgspec.field(name="U")
+    trade_type: str | None = msgspec.field(default=None, name="tT")
+    status_code: int | None = msgspec.field(default=None, name="os")
+    event_type: str | None = msgspec.field(default=None, name="eT")
+    side: str | None = msgspec.field(default=None, name="S")
+    order_type: str | None = msgspec.field(default=None, name="oT")
+    created_ns: int | None = msgspec.field(default=None, name="O")
+    updated_ns: int | None = msgspec.field(default=None, name="U")
     client_oid: str | None = msgspec.field(default=None, name="ci")
     position_side: str | None = msgspec.field(default=None, name="pS")
     last_liquidity_role: str | None = msgspec.field(default=None, name="lR")
@@ -138,6 +143,8 @@ class ProOrder(Payload, frozen=True, kw_only=True):
 class ProBalance(Payload, frozen=True, kw_only=True):
     """A balance change of one currency on ``balance.<accountType>``.
 
+    Required: ``currency``.
+
     Attributes:
         currency: ``c``, e.g. ``USDT``.
         balance: ``b``, the total balance.
@@ -162,9 +169,9 @@ class ProBalance(Payload, frozen=True, kw_only=True):
     """
 
     currency: str = msgspec.field(name="c")
-    balance: Decimal = msgspec.field(name="b")
-    available: Decimal = msgspec.field(name="a")
-    updated_ns: int = msgspec.field(name="U")
+    balance: Decimal | None = msgspec.field(default=None, name="b")
+    available: Decimal | None = msgspec.field(default=None, name="a")
+    updated_ns: int | None = msgspec.field(default=None, name="U")
     equity: Decimal | None = msgspec.field(default=None, name="e")
     hold: Decimal | None = msgspec.field(default=None, name="h")
     liability: Decimal | None = msgspec.field(default=None, name="l")
@@ -183,9 +190,11 @@ class ProBalance(Payload, frozen=True, kw_only=True):
 class ProPosition(Payload, frozen=True, kw_only=True):
     """A futures position update on ``positionAll.<tradeType>`` or ``position.<tradeType>``.
 
+    Required: ``symbol`` (a position is one contract's, in one-way mode).
+
     Attributes:
-        position_id: ``pi``, KuCoin's position id.
         symbol: ``s``, the contract, e.g. ``XBTUSDTM``.
+        position_id: ``pi``, KuCoin's position id.
         margin_mode: ``mM``, ``CROSS`` or ``ISOLATED``.
         quantity: ``q``, the signed position size in contracts (negative = short).
         updated_ns: ``U``, when the position last changed, nanoseconds since the epoch.
@@ -207,11 +216,11 @@ class ProPosition(Payload, frozen=True, kw_only=True):
             a decimal string or a JSON number).
     """
 
-    position_id: str = msgspec.field(name="pi")
     symbol: str = msgspec.field(name="s")
-    margin_mode: str = msgspec.field(name="mM")
-    quantity: Decimal = msgspec.field(name="q")
-    updated_ns: int = msgspec.field(name="U")
+    position_id: str | None = msgspec.field(default=None, name="pi")
+    margin_mode: str | None = msgspec.field(default=None, name="mM")
+    quantity: Decimal | None = msgspec.field(default=None, name="q")
+    updated_ns: int | None = msgspec.field(default=None, name="U")
     created_ns: int | None = msgspec.field(default=None, name="O")
     entry_price: Decimal | None = msgspec.field(default=None, name="eP")
     position_value: Decimal | None = msgspec.field(default=None, name="pV")
@@ -234,11 +243,11 @@ class _ProFill(Payload, frozen=True, kw_only=True):
 
     order_id: str = msgspec.field(name="oi")
     symbol: str = msgspec.field(name="s")
-    side: str = msgspec.field(name="S")
-    price: Decimal = msgspec.field(name="p")
-    quantity: Decimal = msgspec.field(name="q")
     trade_id: str = msgspec.field(name="ti")
-    trade_time_ns: int = msgspec.field(name="E")
+    side: str | None = msgspec.field(default=None, name="S")
+    price: Decimal | None = msgspec.field(default=None, name="p")
+    quantity: Decimal | None = msgspec.field(default=None, name="q")
+    trade_time_ns: int | None = msgspec.field(default=None, name="E")
     client_oid: str | None = msgspec.field(default=None, name="ci")
     order_type: str | None = msgspec.field(default=None, name="oT")
     liquidity_role: str | None = msgspec.field(default=None, name="lR")
@@ -247,6 +256,8 @@ class _ProFill(Payload, frozen=True, kw_only=True):
 
 class ProExecution(_ProFill, frozen=True, kw_only=True):
     """One fill of one of your orders on ``execution.<tradeType>``, with fees.
+
+    Required: ``order_id``, ``symbol`` and ``trade_id``.
 
     Attributes:
         order_id: ``oi``, the filled order's id.
@@ -273,6 +284,8 @@ class ProExecution(_ProFill, frozen=True, kw_only=True):
 class ProExecutionLite(_ProFill, frozen=True, kw_only=True):
     """One fill of one of your orders on ``execution.lite.<tradeType>``, without fees.
 
+    Required: ``order_id``, ``symbol`` and ``trade_id``.
+
     Attributes:
         order_id: ``oi``, the filled order's id.
         symbol: ``s``, e.g. ``BTC-USDT``.
@@ -291,6 +304,8 @@ class ProExecutionLite(_ProFill, frozen=True, kw_only=True):
 class ProLiquidationWarning(Payload, frozen=True, kw_only=True):
     """An account risk warning on ``lw.<tradeType>``.
 
+    Required: ``event_type`` (the warning means nothing without it).
+
     Attributes:
         event_type: ``eT``, ``MARGIN_CALL``, ``REDUCE_ONLY``, ``LIQUIDATION_WARNING`` or
             ``FORCE_LIQUIDATION``.
@@ -305,7 +320,7 @@ class ProLiquidationWarning(Payload, frozen=True, kw_only=True):
     """
 
     event_type: str = msgspec.field(name="eT")
-    updated_ns: int = msgspec.field(name="U")
+    updated_ns: int | None = msgspec.field(default=None, name="U")
     risk_ratio: Decimal | None = msgspec.field(default=None, name="r")
     adjusted_equity: Decimal | None = msgspec.field(default=None, name="a")
     initial_margin: Decimal | None = msgspec.field(default=None, name="iM")
@@ -324,7 +339,7 @@ class ProLeverage(Payload, frozen=True, kw_only=True):
     """
 
     symbol: str = msgspec.field(name="s")
-    leverage: Decimal = msgspec.field(name="l")
+    leverage: Decimal | None = msgspec.field(default=None, name="l")
 
 
 REGISTRATIONS: tuple[Registration, ...] = (

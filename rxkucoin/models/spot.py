@@ -34,17 +34,20 @@ class SpotOrderChange(Payload, frozen=True, kw_only=True):
     status ``match`` for a taker fill, ``update`` for a partial cancel or STP, then
     ``filled``/``done`` or ``canceled``/``done``.
 
+    Required: ``symbol``, ``order_id`` and ``type``; every other field is ``None`` when
+    the push omits it.
+
     Attributes:
         symbol: the market, e.g. ``BTC-USDT``.
-        order_type: ``limit`` or ``market``.
-        side: ``buy`` or ``sell``.
         order_id: KuCoin's order id (24 hex digits).
         type: the event: ``received`` (V2 only), ``open``, ``match``, ``update``,
             ``filled``, ``canceled``.
+        order_type: ``limit`` or ``market``.
+        side: ``buy`` or ``sell``.
         status: the order's status after the event: ``new`` (V2 only), ``open``,
             ``match``, ``done``.
         order_time: when the order was placed; ms per the spec, though older
-            documentation examples show ns values.
+            documentation examples show ns values (check the magnitude).
         ts: match-engine time of the event, ns.
         client_oid: the client's order id, if one was given.
         price: the limit price; ``None`` for market orders.
@@ -65,13 +68,13 @@ class SpotOrderChange(Payload, frozen=True, kw_only=True):
     """
 
     symbol: str
-    order_type: str
-    side: str
     order_id: str
     type: str
-    status: str
-    order_time: int
-    ts: int
+    order_type: str | None = None
+    side: str | None = None
+    status: str | None = None
+    order_time: int | None = None
+    ts: int | None = None
     client_oid: str | None = None
     price: Decimal | None = None
     size: Decimal | None = None
@@ -107,6 +110,8 @@ class SpotBalanceRelationContext(msgspec.Struct, frozen=True, kw_only=True, rena
 class SpotBalanceChange(Payload, frozen=True, kw_only=True):
     """A change of one currency's balance in one account (``account.balance``).
 
+    Required: ``currency``; every other field is ``None`` when the push omits it.
+
     Attributes:
         currency: the currency, e.g. ``USDT``.
         total: the balance after the change (``available + hold``).
@@ -118,42 +123,45 @@ class SpotBalanceChange(Payload, frozen=True, kw_only=True):
             ``trade_hf.hold``, ``main.deposit``, ``margin.hold``,
             ``isolated_{symbol}.setted``, ``marginV2.transfer``,
             ``isolatedV2_{symbol}.other``, ``other``.
-        time: the event time as the wire sends it: a string of epoch ms
-            (see `time_ms` for the int).
+        time: the event time, epoch ms (a numeric string on the wire, read as an int).
         account_id: the account's id (absent in older pushes).
         relation_event_id: the event's id (the envelope's ``id``).
         relation_context: the order or trade behind the change, if any.
     """
 
     currency: str
-    total: Decimal
-    available: Decimal
-    hold: Decimal
-    available_change: Decimal
-    hold_change: Decimal
-    relation_event: str
-    time: str
+    total: Decimal | None = None
+    available: Decimal | None = None
+    hold: Decimal | None = None
+    available_change: Decimal | None = None
+    hold_change: Decimal | None = None
+    relation_event: str | None = None
+    time: int | None = None
     account_id: str | None = None
     relation_event_id: str | None = None
     relation_context: SpotBalanceRelationContext | None = None
 
     @property
-    def time_ms(self) -> int:
-        """The event time, epoch ms, as an int."""
-        return int(self.time)
+    def time_ms(self) -> int | None:
+        """`time` under its older name: the event time, epoch ms."""
+        return self.time
 
 
 class SpotStopOrderChange(Payload, frozen=True, kw_only=True):
     """A change of a spot stop (advanced) order (``stopOrder``).
 
+    Required: ``order_id``, ``symbol`` and ``type``; every other field is ``None`` when
+    the push omits it.
+
     Attributes:
         order_id: the stop order's id, e.g. ``vs93gpupfa48anof003u85mb``.
         symbol: the market, e.g. ``BTC-USDT``.
+        type: the event: ``open``, ``triggered``, ``cancel`` (old docs, and what the
+            live exchange sends); the docs-new spec lists ``open``, ``match``, ``update``,
+            ``filled``, ``cancel``, ``received``. Any other value is kept as sent.
         side: ``buy`` or ``sell``.
         order_type: ``stop``.
-        type: the event: ``open``, ``match``, ``update``, ``filled``, ``cancel``,
-            ``received`` (spec); older docs: ``open``, ``triggered``, ``cancel``.
-        ts: event time, ns.
+        ts: event time, ns (sent as an integer or a numeric string).
         created_at: when the stop order was placed, ms.
         order_price: the price of the order placed on trigger; ``None`` for market.
         size: the order size.
@@ -166,10 +174,10 @@ class SpotStopOrderChange(Payload, frozen=True, kw_only=True):
 
     order_id: str
     symbol: str
-    side: str
-    order_type: str
     type: str
-    ts: int
+    side: str | None = None
+    order_type: str | None = None
+    ts: int | None = None
     created_at: int | None = None
     order_price: Decimal | None = None
     size: Decimal | None = None
@@ -183,38 +191,38 @@ class SpotMatch(Payload, frozen=True, kw_only=True):
     """One of your own fills on ``/market/match:{symbol}`` (subject ``trade.l3match``).
 
     The topic is KuCoin's public Level-3 match feed; subscribed with ``privateChannel``
-    true on a private socket it carries your own matches (whether the live exchange still
+    true on a private socket it may carry your own matches (whether the live exchange
     filters it so is unverified: the order topics' ``match`` events are the sure source).
-    Every value is a string on the wire.
+    Every value is a string on the wire. Required: ``symbol`` and ``trade_id``.
 
     Attributes:
         symbol: the market.
+        trade_id: the trade's id.
         side: the taker's side, ``buy`` or ``sell``.
         price: the match price.
         size: the matched quantity.
         maker_order_id: the resting order's id.
         taker_order_id: the incoming order's id.
-        trade_id: the trade's id.
-        sequence: the match sequence number, as sent (a string).
-        time: the match time, epoch **ns**, as sent (a string); see `time_ns`.
+        sequence: the match sequence number (a numeric string on the wire, read as an int).
+        time: the match time, epoch **ns** (a numeric string on the wire, read as an int).
         type: ``match``.
     """
 
     symbol: str
-    side: str
-    price: Decimal
-    size: Decimal
-    maker_order_id: str
-    taker_order_id: str
     trade_id: str
-    sequence: str | None = None
-    time: str
+    side: str | None = None
+    price: Decimal | None = None
+    size: Decimal | None = None
+    maker_order_id: str | None = None
+    taker_order_id: str | None = None
+    sequence: int | None = None
+    time: int | None = None
     type: str | None = None
 
     @property
-    def time_ns(self) -> int:
-        """The match time, epoch ns, as an int."""
-        return int(self.time)
+    def time_ns(self) -> int | None:
+        """`time` under its older name: the match time, epoch ns."""
+        return self.time
 
 
 REGISTRATIONS: tuple[Registration, ...] = (

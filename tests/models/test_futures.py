@@ -287,12 +287,11 @@ def test_wallet_balance_example() -> None:
     assert msg.isolated_order_margin == Decimal("18.1188")
     assert msg.isolated_funding_fee_margin == Decimal(0)
     assert msg.isolated_un_pnl == Decimal("0.2007")
-    assert msg.version == "1337"
-    assert type(msg.version) is str
-    assert msg.timestamp == "1731916996764"
-    assert type(msg.timestamp) is str
+    assert msg.version == 1337
+    assert type(msg.version) is int
+    assert msg.timestamp == 1731916996764
+    assert type(msg.timestamp) is int
     assert msg.timestamp_ms == 1731916996764
-    assert type(msg.timestamp_ms) is int
     assert msg.max_withdraw_amount is None
 
 
@@ -542,15 +541,25 @@ def test_position_old_docs_full_payload() -> None:
 
 @pytest.mark.parametrize("topic", POSITION_TOPICS)
 def test_position_wrong_type_path(topic: str) -> None:
-    data = {**POSITION_CROSS, "currentQty": "3"}
+    data = {**POSITION_CROSS, "currentQty": "three"}
     with pytest.raises(DecodeError) as info:
         decode(topic, "position.change", data)
     assert info.value.topic == topic
     assert info.value.path == "$.data.currentQty"
 
 
+@pytest.mark.parametrize("topic", POSITION_TOPICS)
+def test_position_numbers_as_numeric_strings(topic: str) -> None:
+    data = {**POSITION_CROSS, "currentQty": "3", "markPrice": "91900.1", "isOpen": "true"}
+    msg = decode(topic, "position.change", data)
+    assert isinstance(msg, FuturesPositionChange)
+    assert msg.current_qty == 3 and type(msg.current_qty) is int
+    assert msg.mark_price == 91900.1 and type(msg.mark_price) is float
+    assert msg.is_open is True
+
+
 def test_position_mark_price_wrong_type_path() -> None:
-    raw = POSITION_MARK_PRICE.replace('"markPrice":91900.1', '"markPrice":"91900.1"')
+    raw = POSITION_MARK_PRICE.replace('"markPrice":91900.1', '"markPrice":"high"')
     with pytest.raises(DecodeError) as info:
         decode("/contract/positionAll", "position.change", raw)
     assert info.value.path == "$.data.markPrice"

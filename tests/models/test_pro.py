@@ -431,8 +431,9 @@ def test_bad_decimal_raises_decode_error() -> None:
 
 def test_missing_required_field_raises_decode_error() -> None:
     with pytest.raises(DecodeError) as info:
-        decode_payload(Dialect.PRO, "leverage.UNIFIED", None, b'{"s":"XBTUSDTM"}')
+        decode_payload(Dialect.PRO, "leverage.UNIFIED", None, b'{"l":"5"}')
     assert info.value.topic == "leverage.UNIFIED"
+    assert "s" in info.value.reason
     assert info.value.path is not None
     assert info.value.path.startswith("$.d")
 

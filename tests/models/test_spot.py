@@ -213,7 +213,7 @@ def test_wrong_type_raises_decode_error_with_path() -> None:
 
 
 def test_missing_required_field_raises_decode_error() -> None:
-    data = b'{"symbol":"BTC-USDT","orderType":"limit","side":"buy","orderId":"x","type":"open"}'
+    data = b'{"symbol":"BTC-USDT","orderType":"limit","side":"buy","type":"open"}'
     with pytest.raises(DecodeError) as info:
         decode_payload(Dialect.CLASSIC, "/spotMarket/tradeOrders", "orderChange", data)
     assert info.value.topic == "/spotMarket/tradeOrders"
@@ -233,8 +233,8 @@ def test_balance_doc_example() -> None:
     assert isinstance(p.hold_change, Decimal) and p.hold_change == Decimal("0.5005")
     assert p.relation_event == "trade.hold"
     assert p.relation_event_id == "354689988084000"
-    assert type(p.time) is str and p.time == "1730269283892"
-    assert type(p.time_ms) is int and p.time_ms == 1730269283892
+    assert type(p.time) is int and p.time == 1730269283892
+    assert p.time_ms == 1730269283892
     ctx = p.relation_context
     assert type(ctx) is SpotBalanceRelationContext
     assert ctx.symbol == "BTC-USDT"
@@ -260,11 +260,19 @@ def test_balance_settlement_context_trade_id() -> None:
     assert p.relation_context.order_id == "5ea10479415e2f0009949d54"
 
 
-def test_balance_time_as_number_is_rejected() -> None:
+@pytest.mark.parametrize("wire", [b"1730269283892", b'"1730269283892"'])
+def test_balance_time_as_number_or_numeric_string(wire: bytes) -> None:
     data = (
         b'{"currency":"USDT","total":"1","available":"1","hold":"0","availableChange":"1",'
-        b'"holdChange":"0","relationEvent":"other","time":1730269283892}'
+        b'"holdChange":"0","relationEvent":"other","time":' + wire + b"}"
     )
+    p = decode_payload(Dialect.CLASSIC, "/account/balance", "account.balance", data)
+    assert isinstance(p, SpotBalanceChange)
+    assert type(p.time) is int and p.time == 1730269283892
+
+
+def test_balance_time_not_a_number_is_rejected() -> None:
+    data = b'{"currency":"USDT","time":"yesterday"}'
     with pytest.raises(DecodeError) as info:
         decode_payload(Dialect.CLASSIC, "/account/balance", "account.balance", data)
     assert info.value.path == "$.data.time"
@@ -310,8 +318,9 @@ def test_l3_match_all_strings_time_in_ns() -> None:
     p = decode_payload(Dialect.CLASSIC, "/market/match:BTC-USDT", "trade.l3match", raw)
     assert type(p) is SpotMatch
     assert p.price == Decimal("67717.6") and p.size == Decimal("0.00001")
-    assert p.time == "1730205759926315000" and p.time_ns == 1730205759926315000
-    assert p.sequence == "11067996711960577"
+    assert type(p.time) is int and p.time == 1730205759926315000
+    assert p.time_ns == 1730205759926315000
+    assert type(p.sequence) is int and p.sequence == 11067996711960577
 
 
 def test_registrations_and_all() -> None:
