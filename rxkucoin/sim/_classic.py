@@ -322,6 +322,8 @@ class ClassicSession(Session):
             self._error(rid, 415, "command type is invalid")
             return
         kind = frame.get("type")
+        if isinstance(kind, str):  # clients send SUBSCRIBE in capitals too (PROTOCOL.md §0)
+            kind = kind.lower()
         if kind == "ping":
             self.send_control(
                 {

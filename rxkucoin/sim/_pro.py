@@ -49,9 +49,6 @@ KIND_CHANNELS: dict[str, tuple[str, ...]] = {
 #: Fields ``execution.lite`` leaves out.
 LITE_DROPS = ("f", "fC", "t")
 
-#: Failure code of a refused Pro request.
-BAD_REQUEST = "400100"
-
 SubKey = tuple[str, str, str | None]
 
 
@@ -95,30 +92,36 @@ class ProSession(Session):
     def binary_out(self) -> bool:
         return self.sim.binary_pro or self.sim.faults.binary
 
-    def _fail(self, rid: str, code: str, msg: str) -> None:
-        self.send_control({"id": rid, "result": False, "code": code, "msg": msg})
+    def _fail(self, rid: str, reason: str) -> None:
+        # A refused request carries a reason and no code, as clients of the live
+        # exchange handle it (PROTOCOL.md §0); only auth refusals carry gateway codes.
+        self.send_control({"id": rid, "result": False, "reason": reason})
 
     def handle(self, frame: Any, raw: str | bytes) -> None:
         if not isinstance(frame, dict):
-            self._fail("", BAD_REQUEST, "request is not a JSON object")
+            self._fail("", "request is not a JSON object")
             return
         rid_raw = frame.get("id")
         rid = "" if rid_raw is None else str(rid_raw)
         if not self.rate_ok():
-            self._fail(rid, BAD_REQUEST, "exceed max permits per second")
+            self._fail(rid, "exceed max permits per second")
             return
         op = frame.get("op")
-        action = frame.get("action")
+        # the official Python SDK sends "SUBSCRIBE", the Go SDK "subscribe"; some clients
+        # name it "type" rather than "action" (PROTOCOL.md §0)
+        action = frame.get("action", frame.get("type"))
+        if isinstance(action, str):
+            action = action.lower()
         if frame.get("type") == "ping":
             self.send_control({"type": "pong", "id": rid_raw, "ts": self.sim._now_ns()})
         elif op == "ping":
             self.send_control({"id": rid_raw, "op": "pong", "timestamp": self.sim._now_ms()})
         elif op == "auth":
             self._auth(frame, rid_raw)
-        elif isinstance(action, str) and action.lower() in ("subscribe", "unsubscribe"):
-            self._subscribe(frame, rid, action.lower() == "subscribe")
+        elif action in ("subscribe", "unsubscribe"):
+            self._subscribe(frame, rid, action == "subscribe")
         else:
-            self._fail(rid, BAD_REQUEST, "unknown request: expected op or action")
+            self._fail(rid, "unknown request: expected op or action")
 
     def _auth(self, frame: dict[str, Any], rid: Any) -> None:
         from ._gateway import GatewayError
@@ -139,22 +142,26 @@ class ProSession(Session):
     def _subscribe(self, frame: dict[str, Any], rid: str, subscribe: bool) -> None:
         sim = self.sim
         if self.account is None:
-            self._fail(rid, "400007", "login is required: send op auth first")
+            self._fail(rid, "login is required: send op auth first")
             return
         if subscribe:
             sim.stats.subscribe_frames += 1
             reject = sim.faults.take_subscribe_reject()
             if reject is not None:
-                self._fail(rid, BAD_REQUEST, reject[1])
+                self._fail(rid, reject[1])
                 return
         channel = frame.get("channel")
         if not isinstance(channel, str) or channel not in CHANNELS:
-            self._fail(rid, BAD_REQUEST, f"invalid channel: {channel!r}")
+            self._fail(rid, f"invalid channel: {channel!r}")
             return
         field, allowed, per_symbol = CHANNELS[channel]
         selector = frame.get(field)
+        # Selectors match case-insensitively (ccxt has sent "unified"); pushes name the
+        # canonical upper-case form in T, whatever case the subscription used.
+        if isinstance(selector, str):
+            selector = selector.upper()
         if not isinstance(selector, str) or selector not in allowed:
-            self._fail(rid, BAD_REQUEST, f"invalid {field} for {channel}: {selector!r}")
+            self._fail(rid, f"invalid {field} for {channel}: {frame.get(field)!r}")
             return
         keys: list[SubKey]
         if per_symbol:
@@ -165,7 +172,7 @@ class ProSession(Session):
                 or not symbols
                 or not all(isinstance(s, str) and s for s in symbols)
             ):
-                self._fail(rid, BAD_REQUEST, f"symbol is required for {channel}")
+                self._fail(rid, f"symbol is required for {channel}")
                 return
             keys = [(channel, selector, s) for s in symbols]
         else:

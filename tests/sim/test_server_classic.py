@@ -515,6 +515,55 @@ async def test_wire_topic(sim: Simulator, http: Any) -> None:
     await ws.close()
 
 
+async def test_position_all_and_per_symbol_on_one_socket(http: Any) -> None:
+    """The engine's position pushes: ``/contract/positionAll`` subscribers get them tagged
+    ``/contract/positionAll`` (as the live exchange tags them), per-symbol subscribers
+    tagged per symbol; a socket holding both gets one push per subscription."""
+    async with Simulator(seed=5) as sim:
+        await _position_pushes(sim, http)
+
+
+async def _position_pushes(sim: Simulator, http: Any) -> None:
+    creds = sim.add_account("demo", futures_balance="10000")
+    ws = await open_ws(http, sim, creds, "futures")
+    await sub(ws, "/contract/positionAll", "all")
+    await sub(ws, "/contract/position:XBTUSDTM", "one")
+    engine = sim.engine
+    oid = engine.place_futures_order("demo", "ETHUSDTM", "buy", 1, "3000", margin_mode="CROSS")
+    engine.fill_futures_order("demo", oid)
+    frame = await recv(ws)
+    assert (frame["topic"], frame["subject"]) == ("/contract/positionAll", "position.change")
+    assert frame["data"]["symbol"] == "ETHUSDTM" and frame["data"]["marginMode"] == "CROSS"
+    assert "posMargin" not in frame["data"] and frame["data"]["posMaint"] > 0
+    await nothing_pending(ws)  # no per-symbol copy for a symbol not subscribed
+    oid = engine.place_futures_order("demo", "XBTUSDTM", "sell", 2, "60000")
+    engine.fill_futures_order("demo", oid)
+    frames = [await recv(ws) for _ in range(2)]
+    assert [f["topic"] for f in frames] == ["/contract/position:XBTUSDTM", "/contract/positionAll"]
+    assert frames[1]["data"] == {"symbol": "XBTUSDTM", **frames[0]["data"]}
+    engine.set_mark_price("XBTUSDTM", "59000")
+    marks = [await recv(ws) for _ in range(2)]
+    assert [m["data"]["changeReason"] for m in marks] == ["markPriceChange"] * 2
+    assert "symbol" not in marks[0]["data"] and marks[1]["data"]["symbol"] == "XBTUSDTM"
+    await nothing_pending(ws)
+    await ws.close()
+
+
+@pytest.mark.parametrize("kind", ["SUBSCRIBE", "Subscribe"])
+async def test_subscribe_type_in_any_case(sim: Simulator, http: Any, kind: str) -> None:
+    ws = await open_ws(http, sim, sim.add_account())
+    topic = "/spotMarket/tradeOrdersV2"
+    await ws.send_json({"id": "c", "type": kind, "topic": topic, "response": True})
+    assert await recv(ws) == {"id": "c", "type": "ack"}
+    sim.publish(order_push())
+    assert (await recv(ws))["topic"] == topic
+    await ws.send_json({"id": "d", "type": kind.replace("S", "Uns", 1), "topic": topic})
+    await nothing_pending(ws)
+    sim.publish(order_push())
+    await nothing_pending(ws)
+    await ws.close()
+
+
 async def test_live_connection_stats(sim: Simulator, http: Any) -> None:
     creds = sim.add_account()
     a = await open_ws(http, sim, creds)
