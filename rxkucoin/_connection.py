@@ -18,22 +18,23 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
-from typing import Any, Literal
+from collections.abc import Callable, Iterable
+from typing import Any, Final, Literal
 
 import aiohttp
+import msgspec
 import reactivex
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 from reactivex.subject import BehaviorSubject, Subject
 
 from ._auth import Credentials
-from ._events import ConnectionEvent, ConnectionState, EventKind, Gap
+from ._events import UNDECODABLE, ConnectionEvent, ConnectionState, EventKind, Gap
 from ._frames import ClassicMessage
 from ._registry import TopicRegistry
 from ._rest import RestClient
 from ._routes import Route, Sink
-from ._session import Push, Rejected, Session, open_session
+from ._session import MAX_REPORTED_BYTES, Push, Rejected, Session, open_session
 from ._topics import MAX_TOPICS_PER_CONNECTION, TopicKey, batch_requests, route_keys
 from .exceptions import (
     ConnectionLost,
@@ -49,6 +50,28 @@ from .operators import exponential_backoff, retry_with_backoff, share_resettable
 __all__ = ("Connection",)
 
 log = logging.getLogger("rxkucoin.connection")
+
+#: Decoders and routes are cached per push kind; a server pushing endless distinct topics
+#: must not grow them for ever.
+_MAX_CACHED = 1024
+
+
+class _Symbol(msgspec.Struct):
+    symbol: Any = None  # Classic payloads
+    s: Any = None  # Pro payloads
+
+
+_SYMBOL: Final = msgspec.json.Decoder(_Symbol)
+
+
+def _symbol_of(raw: bytes, dialect: Dialect) -> str | None:
+    """The symbol of a payload that failed to decode, if it can still be read."""
+    try:
+        found = _SYMBOL.decode(raw)
+    except Exception:
+        return None
+    value = found.symbol if dialect is Dialect.CLASSIC else found.s
+    return value if isinstance(value, str) and value else None
 
 
 def _is_live(state: ConnectionState) -> bool:
@@ -109,6 +132,10 @@ class Connection:
         self.state: BehaviorSubject[ConnectionState] = BehaviorSubject(ConnectionState.IDLE)
         self.events: Subject[ConnectionEvent] = Subject()
         self.token_fetches = 0
+        #: pushes that arrived but could not be decoded (each one a Gap on its topics)
+        self.undecodable = 0
+        #: frames whose envelope could not be read at all (each one an ``exception`` event)
+        self.bad_frames = 0
 
         self._topics = TopicRegistry()
         self._routes: dict[TopicKey, Route] = {}
@@ -424,6 +451,7 @@ class Connection:
             self._http,
             self.ws_key,
             self._on_push,
+            on_bad_frame=self._on_bad_frame,
             token=token,
             credentials=self._credentials,
             endpoints=self._endpoints,
@@ -488,28 +516,65 @@ class Connection:
         kind = (frame.topic, subject)
         decode = self._decoders.get(kind)
         if decode is None:
+            if len(self._decoders) >= _MAX_CACHED:
+                self._decoders.clear()
             decode = self._decoders[kind] = decoder_for(self.ws_key.dialect, frame.topic, subject)
+        raw = bytes(frame.data)
         try:
-            payload = decode(bytes(frame.data))
-        except DecodeError as exc:
-            self._emit("exception", str(exc), exc)
+            payload = decode(raw)
+        except Exception as exc:  # DecodeError, or anything a hostile payload provokes
+            self._undecodable(frame.topic, raw, exc)
             return
         where = (frame.topic, getattr(payload, "symbol", None))
         routes = self._route_cache.get(where)
         if routes is None:
-            routes = self._route_cache[where] = tuple(
-                self._routes[key]
-                for key in route_keys(self.ws_key, *where)
-                if key in self._routes and self._topics.holds(key)
-            )
+            if len(self._route_cache) >= _MAX_CACHED:
+                self._route_cache.clear()
+            routes = self._route_cache[where] = self._held_routes(route_keys(self.ws_key, *where))
         for route in routes:
             route.deliver(payload)
+
+    def _held_routes(self, keys: Iterable[TopicKey]) -> tuple[Route, ...]:
+        return tuple(self._routes[k] for k in keys if k in self._routes and self._topics.holds(k))
+
+    def _undecodable(self, topic: str, raw: bytes, exc: Exception) -> None:
+        """A push that arrived but cannot be decoded: a Gap on its topics, and an event."""
+        self.undecodable += 1
+        error = (
+            exc
+            if isinstance(exc, DecodeError)
+            else DecodeError(f"{type(exc).__name__}: {exc}", topic=topic)
+        )
+        raw = raw[:MAX_REPORTED_BYTES]
+        self._emit("exception", str(error), error, raw=raw)
+        symbol = _symbol_of(raw, self.ws_key.dialect)
+        keys = list(route_keys(self.ws_key, topic, symbol))
+        if symbol is None:  # any per-symbol stream of this topic may have lost it
+            names = {k.name for k in keys}
+            selectors = {k.selector for k in keys}
+            keys += [k for k in self._topics.held if k.name in names and k.selector in selectors]
+        now = time.time()
+        for route in self._held_routes(dict.fromkeys(keys)):
+            route.gap(Gap(self.ws_key, (topic,), now, now, UNDECODABLE, raw=raw, error=error))
+
+    def _on_bad_frame(self, raw: bytes, exc: Exception) -> None:
+        """A frame whose envelope cannot be read (or whose handling failed)."""
+        self.bad_frames += 1
+        self._emit("exception", f"unreadable frame skipped: {exc}", exc, raw=raw)
 
     def _invalidate_routes(self) -> None:
         self._route_cache.clear()
 
-    def _emit(self, kind: EventKind, detail: str, error: Exception | None = None) -> None:
+    def _emit(
+        self,
+        kind: EventKind,
+        detail: str,
+        error: Exception | None = None,
+        *,
+        raw: bytes | None = None,
+    ) -> None:
         try:
-            self.events.on_next(ConnectionEvent(kind, self.ws_key, time.time(), detail, error))
+            event = ConnectionEvent(kind, self.ws_key, time.time(), detail, error, raw)
+            self.events.on_next(event)
         except Exception as exc:  # an unguarded observer must not stall the connection
             self._report(exc)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
-from typing import Literal
+from typing import Final, Literal
 
 from .keys import WsKey
 
-__all__ = ("ConnectionEvent", "ConnectionState", "Gap")
+__all__ = ("UNDECODABLE", "ConnectionEvent", "ConnectionState", "Gap")
+
+#: The `Gap.cause` of a push that arrived but could not be decoded.
+UNDECODABLE: Final = "undecodable"
 
 
 class ConnectionState(Enum):
@@ -46,6 +49,8 @@ class ConnectionEvent:
         time: when, in seconds since the epoch.
         detail: a short human-readable explanation.
         error: the exception, for ``exception`` and ``reconnect`` events.
+        raw: the frame's bytes (at most 64 KiB), for a frame or push that could not be
+            read: nothing the server sent is lost without a trace.
     """
 
     kind: EventKind
@@ -53,22 +58,27 @@ class ConnectionEvent:
     time: float
     detail: str = ""
     error: Exception | None = None
+    raw: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
 class Gap:
     """A stretch of time in which a topic's pushes may have been lost.
 
-    It runs from the last frame known good on the old socket to the moment the topic was
-    acknowledged again on the new one. Anything the account did in between must be
-    recovered from a REST snapshot.
+    After an outage it runs from the last frame known good on the old socket to the moment
+    the topic was acknowledged again on the new one. A push that arrived but could not be
+    decoded is a Gap too, with ``cause`` ``"undecodable"`` and ``start == end``: its bytes
+    are in ``raw``. Anything the account did in a gap must be recovered from a REST
+    snapshot.
 
     Attributes:
         ws_key: the connection that dropped.
         topics: the topics affected (on a per-topic stream, just that topic).
         start: last frame known good, seconds since the epoch.
         end: when the topic was live again, seconds since the epoch.
-        cause: why the link dropped.
+        cause: why the link dropped, or ``"undecodable"``.
+        raw: the undecodable push's bytes (at most 64 KiB); ``None`` for an outage.
+        error: why the push could not be decoded (a `DecodeError`); ``None`` for an outage.
     """
 
     ws_key: WsKey
@@ -76,6 +86,8 @@ class Gap:
     start: float
     end: float
     cause: str
+    raw: bytes | None = field(default=None, repr=False)
+    error: Exception | None = None
 
     @property
     def duration(self) -> float:

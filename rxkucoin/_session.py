@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final
-from urllib.parse import urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 import aiohttp
 
@@ -32,11 +32,20 @@ __all__ = ("Push", "Request", "Session", "open_session")
 
 log = logging.getLogger("rxkucoin.session")
 
+_DATA: Final = (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY)
+
 Push = fr.ClassicMessage | fr.ProPush
 
 #: KuCoin allows 100 client messages per 10 s per connection (PROTOCOL.md §3.5).
 MAX_MESSAGES: Final = 100
 MESSAGE_WINDOW_S: Final = 10.0
+#: Frames (inflated) longer than this are refused as undecodable; KuCoin's private pushes
+#: are a few KB, so only a broken or hostile server sends more.
+MAX_FRAME_BYTES: Final = 1 << 20
+#: aiohttp drops a socket whose single message exceeds this (before our limit can apply).
+MAX_MESSAGE_BYTES: Final = 16 << 20
+#: How much of a bad frame's bytes an event carries.
+MAX_REPORTED_BYTES: Final = 64 << 10
 
 
 @dataclass(frozen=True)
@@ -128,6 +137,7 @@ class Session:
         ws: aiohttp.ClientWebSocketResponse,
         on_push: Callable[[Push], None],
         *,
+        on_bad_frame: Callable[[bytes, Exception], None],
         connect_id: str,
         ping_interval: float,
         ping_timeout: float,
@@ -143,6 +153,7 @@ class Session:
         self.last_frame_at = time.time()
         self._ws = ws
         self._on_push = on_push
+        self._on_bad_frame = on_bad_frame
         self._ack_timeout = ack_timeout
         self._op_ping = op_ping
         self._pacer = Pacer()
@@ -233,10 +244,8 @@ class Session:
         reason: Exception = ConnectionLost("server closed the connection")
         try:
             async for message in self._ws:
-                if message.type is aiohttp.WSMsgType.TEXT:
+                if message.type in _DATA:
                     self._handle(message.data)
-                elif message.type is aiohttp.WSMsgType.BINARY:
-                    self._handle(inflate(message.data))
                 elif message.type is aiohttp.WSMsgType.ERROR:
                     reason = ConnectionLost(f"socket error: {self._ws.exception()}")
                     break
@@ -245,20 +254,40 @@ class Session:
                 reason = ConnectionLost(f"server closed the connection (close code {code})")
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # a bug in the push callback must not look like a drop
-            log.exception("push handler failed on %s", self.key.value)
-            reason = exc
+        except Exception as exc:  # aiohttp itself failed: a drop, worth a new socket
+            reason = ConnectionLost(f"socket failed: {type(exc).__name__}: {exc}")
         finally:
             self._end(reason)
 
-    def _handle(self, raw: str | bytes) -> None:
+    def _handle(self, data: str | bytes) -> None:
+        """Take one frame; whatever goes wrong with it, the socket goes on."""
         self.last_frame_at = time.time()
+        raw: str | bytes = data
         try:
+            raw = inflate(data) if isinstance(data, bytes) else data
+            if len(raw) > MAX_FRAME_BYTES:
+                raise DecodeError(f"frame of {len(raw)} bytes, over the {MAX_FRAME_BYTES} limit")
             frame = fr.decode_classic(raw) if self._classic else fr.decode_pro(raw)
-        except DecodeError as exc:
-            self.decode_errors += 1
-            log.warning("skipping undecodable frame on %s: %s", self.key.value, exc)
+        except Exception as exc:  # DecodeError, or what a hostile frame provokes in a parser
+            if not isinstance(exc, DecodeError):
+                exc = DecodeError(f"{type(exc).__name__}: {exc}")
+            self._bad_frame(raw, exc)
             return
+        try:
+            self._dispatch(frame)
+        except Exception as exc:  # a bug on the push path must not look like a drop
+            log.exception("handling a frame failed on %s", self.key.value)
+            self._bad_frame(raw, exc)
+
+    def _bad_frame(self, raw: str | bytes, exc: Exception) -> None:
+        self.decode_errors += 1
+        data = raw.encode(errors="surrogateescape") if isinstance(raw, str) else raw
+        try:
+            self._on_bad_frame(data[:MAX_REPORTED_BYTES], exc)
+        except Exception:
+            log.exception("reporting a bad frame failed on %s", self.key.value)
+
+    def _dispatch(self, frame: fr.ClassicFrame | fr.ProFrame) -> None:
         if isinstance(frame, fr.ClassicMessage | fr.ProPush):
             self._on_push(frame)
         elif isinstance(frame, fr.ClassicAck):
@@ -324,14 +353,23 @@ class Session:
                     check_at, check_since = now + self.ping_timeout, sent
 
 
-def inflate(data: bytes) -> bytes:
-    """Binary frames hold plain JSON or deflate-raw compressed JSON."""
+def inflate(data: bytes, limit: int = MAX_FRAME_BYTES) -> bytes:
+    """Binary frames hold plain JSON or deflate-raw compressed JSON.
+
+    Raises:
+        DecodeError: the frame inflates past ``limit`` bytes (a deflate bomb is refused
+            before it is expanded in full).
+    """
     if data[:1] in (b"{", b"["):
         return data
+    inflater = zlib.decompressobj(-15)
     try:
-        return zlib.decompress(data, -15)
+        out = inflater.decompress(data, limit + 1)
     except zlib.error:
         return data
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise DecodeError(f"binary frame inflates past the {limit}-byte limit")
+    return out
 
 
 async def open_session(
@@ -339,6 +377,7 @@ async def open_session(
     key: WsKey,
     on_push: Callable[[Push], None],
     *,
+    on_bad_frame: Callable[[bytes, Exception], None] | None = None,
     token: Token | None,
     credentials: Credentials | None = None,
     endpoints: Endpoints | None = None,
@@ -351,6 +390,8 @@ async def open_session(
         http: the aiohttp session that owns the socket.
         key: which socket.
         on_push: called on the loop thread with every push, in arrival order.
+        on_bad_frame: called with the bytes (at most 64 KiB) and the error of every frame
+            that could not be read or handled; the socket goes on. Logged by default.
         token: a fresh token; ``None`` on Pro means signed ``op: auth`` (flow B).
         credentials: needed for Pro flow B.
         endpoints: where the Pro socket is (Classic endpoints come with the token).
@@ -374,7 +415,10 @@ async def open_session(
         interval, timeout = DEFAULT_PING_INTERVAL_MS, DEFAULT_PING_TIMEOUT_MS
     try:
         ws = await http.ws_connect(
-            url, autoping=True, max_msg_size=0, timeout=aiohttp.ClientWSTimeout(ws_close=2.0)
+            url,
+            autoping=True,
+            max_msg_size=MAX_MESSAGE_BYTES,
+            timeout=aiohttp.ClientWSTimeout(ws_close=2.0),
         )
     # aiohttp's errors name the URL, which carries the token: keep both out of the text
     # and out of the exception chain.
@@ -383,7 +427,7 @@ async def open_session(
             f"socket handshake refused: HTTP {exc.status}", code=exc.status
         ) from None
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-        text = str(exc).replace(token.value, "***") if token else str(exc)
+        text = _redact(str(exc), token.value) if token else str(exc)
         raise ConnectionLost(f"cannot open socket: {type(exc).__name__}: {text}") from None
     try:
         async with asyncio.timeout(welcome_timeout):
@@ -404,12 +448,24 @@ async def open_session(
         key,
         ws,
         on_push,
+        on_bad_frame=on_bad_frame or _log_bad_frame,
         connect_id=connect_id,
         ping_interval=interval / 1000,
         ping_timeout=timeout / 1000,
         ack_timeout=ack_timeout,
         op_ping=key.dialect is Dialect.PRO and token is None,
     )
+
+
+def _log_bad_frame(raw: bytes, exc: Exception) -> None:
+    log.warning("skipping a frame that cannot be read (%s): %r", exc, raw[:200])
+
+
+def _redact(text: str, secret: str) -> str:
+    """``text`` without ``secret``, whether it appears as is or URL-encoded (a URL)."""
+    for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
+        text = text.replace(form, "***")
+    return text
 
 
 def _with_query(url: str, params: dict[str, str]) -> str:
@@ -421,7 +477,10 @@ async def _receive(ws: aiohttp.ClientWebSocketResponse) -> str | bytes:
     if message.type is aiohttp.WSMsgType.TEXT:
         return str(message.data)
     if message.type is aiohttp.WSMsgType.BINARY:
-        return inflate(message.data)
+        try:
+            return inflate(message.data)
+        except DecodeError:
+            return b""
     raise ConnectionLost(f"socket closed before it was ready (close code {ws.close_code})")
 
 
@@ -458,10 +517,19 @@ async def _pro_auth(ws: aiohttp.ClientWebSocketResponse, credentials: Credential
                 return
             code = frame.code or ""
             message = frame.msg or "authentication refused"
-            if code in AUTH_CODES or not code:
+            if code in AUTH_CODES:
                 raise AuthError(code, message, status=401, path="ws op:auth")
-            raise ConnectionLost(f"auth failed: {code} {message}", code=code)
+            # A refusal with only a reason (or an unknown code) does not prove the
+            # credentials wrong: the token flow is tried next, and it tells.
+            raise ConnectionLost(f"signed auth refused: {code or 'no code'}: {message}", code=code)
         if isinstance(frame, fr.ProError):
-            raise AuthError(
-                frame.code, frame.data or "authentication refused", status=401, path="ws op:auth"
+            if frame.code in AUTH_CODES:
+                raise AuthError(
+                    frame.code,
+                    frame.data or "authentication refused",
+                    status=401,
+                    path="ws op:auth",
+                )
+            raise ConnectionLost(
+                f"signed auth refused: {frame.code}: {frame.data or 'error'}", code=frame.code
             )

@@ -540,9 +540,16 @@ async def test_a_malformed_push_is_reported_and_loses_nothing_else(
     sim.publish(ClassicPush("demo", "spot", ORDERS, "orderChange", bad))
     sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
     await until(lambda: len(rec.data) == 2)
-    errors = [e.error for e in events if e.kind == "exception"]
-    assert len(errors) == 1 and isinstance(errors[0], DecodeError)
-    assert errors[0].topic == ORDERS and errors[0].path == "$.data.orderTime"
+    errors = [e for e in events if e.kind == "exception"]
+    assert len(errors) == 1 and isinstance(errors[0].error, DecodeError)
+    assert errors[0].error.topic == ORDERS and errors[0].error.path == "$.data.orderTime"
+    assert errors[0].raw is not None and b"not-a-number" in errors[0].raw
+    # the lost push is a Gap in order with the data: before the next order's pushes
+    assert [type(i).__name__ for i in rec.items] == ["Gap", "SpotOrderChange", "SpotOrderChange"]
+    (gap,) = rec.gaps
+    assert gap.cause == "undecodable" and gap.topics == (ORDERS,)
+    assert gap.raw == errors[0].raw and gap.error is errors[0].error
+    assert conn.undecodable == 1 and conn.bad_frames == 0
     assert not rec.errors and conn.state.value is ConnectionState.LIVE
 
 
