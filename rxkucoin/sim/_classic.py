@@ -39,6 +39,16 @@ class _Close:
         self.code = code
 
 
+class _Verbatim:
+    """Queue item: a frame sent exactly as given, as text or binary (hostile-input tests)."""
+
+    __slots__ = ("binary", "data")
+
+    def __init__(self, data: bytes, binary: bool) -> None:
+        self.data = data
+        self.binary = binary
+
+
 class Session:
     """One accepted socket of the simulator (dialect-independent part).
 
@@ -70,7 +80,7 @@ class Session:
         self.subs: dict[Any, None] = {}
         self._loop = asyncio.get_running_loop()
         self.opened_at = self._loop.time()
-        self._queue: asyncio.Queue[bytes | _Close] = asyncio.Queue()
+        self._queue: asyncio.Queue[bytes | _Close | _Verbatim] = asyncio.Queue()
         self._writer = self._loop.create_task(self._write_loop())
         self._cut: asyncio.TimerHandle | None = None
         self._stamps: deque[float] = deque()
@@ -112,6 +122,11 @@ class Session:
         if not self.closed and not self.half_open:
             self._queue.put_nowait(data)
 
+    def send_verbatim(self, data: bytes, *, binary: bool) -> None:
+        """Queue ``data`` as one frame, unchanged: binary, or text even if not valid UTF-8."""
+        if not self.closed and not self.half_open:
+            self._queue.put_nowait(_Verbatim(data, binary))
+
     def close(self, code: int = 1000) -> None:
         """Queue a clean close frame after whatever is already queued."""
         self.closed = True
@@ -149,12 +164,25 @@ class Session:
                     return
                 if self.ws.closed:
                     continue
-                if self.binary_out():
+                if isinstance(item, _Verbatim):
+                    await self._send_verbatim(item)
+                elif self.binary_out():
                     await self.ws.send_bytes(item)
                 else:
                     await self.ws.send_str(item.decode())
         except (ConnectionError, RuntimeError):
             self.closed = True
+
+    async def _send_verbatim(self, item: _Verbatim) -> None:
+        if item.binary:
+            await self.ws.send_bytes(item.data)
+            return
+        try:
+            await self.ws.send_str(item.data.decode())
+        except UnicodeDecodeError:  # aiohttp only sends str as text: frame it by hand
+            writer = self.ws._writer
+            assert writer is not None
+            await writer.send_frame(item.data, WSMsgType.TEXT)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -192,6 +192,24 @@ class Faults:
         self.record("send_error", code=code, data=data, host=host, sockets=len(sessions))
         return len(sessions)
 
+    def send_frame(
+        self, data: bytes | str, *, binary: bool = False, host: HostName | None = None
+    ) -> int:
+        """Send one frame exactly as given on the current sockets (they stay open).
+
+        For hostile-input tests: garbage, deep nesting, huge or deflated binary frames,
+        text that is not valid UTF-8.
+
+        Returns:
+            How many sockets got it.
+        """
+        raw = data.encode() if isinstance(data, str) else data
+        sessions = self._sim._sessions_on(host)
+        for s in sessions:
+            s.send_verbatim(raw, binary=binary)
+        self.record("send_frame", size=len(raw), binary=binary, host=host, sockets=len(sessions))
+        return len(sessions)
+
     # -- armed faults -------------------------------------------------------------------------
 
     def reject_next_subscribe(
