@@ -132,7 +132,7 @@ def pro_stop_data(stop: StopOrder, type_: str, ts: int) -> dict[str, Any]:
 
     Args:
         stop: the stop order.
-        type_: the Classic ``type``: ``open``, ``triggered`` or ``cancel``.
+        type_: the stop's change: ``open``, ``triggered`` or ``cancel``.
         ts: the update time ``U``, epoch ns.
 
     Returns:

@@ -34,7 +34,13 @@ __all__ = ("StopBook",)
 class StopBook(SpotBook, FuturesBook):
     """Spot and futures stop orders: place, cancel, trigger on price moves."""
 
-    def _stop_event(self, stop: StopOrder, type_: str, extra: Mapping[str, Any] | None) -> None:
+    def _stop_event(
+        self,
+        stop: StopOrder,
+        type_: str,
+        extra: Mapping[str, Any] | None,
+        pro_type: str | None = None,
+    ) -> None:
         ts = self._now()
         data: dict[str, Any] = {
             "orderId": stop.id,
@@ -59,7 +65,7 @@ class StopBook(SpotBook, FuturesBook):
         host: Host = "futures" if stop.futures else "spot"
         topic = "/contractMarket/advancedOrders" if stop.futures else "/spotMarket/advancedOrders"
         self._classic(stop.account, host, topic, "stopOrder", data, envelope_id=self._ids.hex24())
-        pro = pro_stop_data(stop, type_, ts)
+        pro = pro_stop_data(stop, pro_type or type_, ts)
         self._pro(stop.account, "order", pro["tT"], pro, stop.symbol)
 
     def cancel_stop_order(self, account: str, order_id: str) -> None:
@@ -152,7 +158,13 @@ class StopBook(SpotBook, FuturesBook):
         )
         balance = self._acct(stop.account).spot.get(need_currency, SpotBalance())
         ok = balance.available >= need
-        self._stop_event(stop, "triggered", {"triggerSuccess": ok})
+        # KuCoin's current spot enum has no "triggered" (PROTOCOL.md §4.3, docs/simulator.md):
+        # the triggered order enters the engine ("received"); a trigger that could not
+        # place it comes as "open" with triggerSuccess false, as a 2023 capture shows.
+        extra: dict[str, Any] = {"triggerSuccess": ok}
+        if not ok:
+            extra["error"] = "Balance insufficient!"
+        self._stop_event(stop, "received" if ok else "open", extra, pro_type="triggered")
         if ok:
             self.place_spot_order(
                 stop.account, stop.symbol, stop.side, order_type, stop.size, use, stop.client_oid

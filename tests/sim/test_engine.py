@@ -399,8 +399,9 @@ def test_spot_stop_order_triggers(engine: Engine) -> None:
     assert rec.take() == []
     engine.set_spot_price("BTC-USDT", "54000")
     pushes = rec.take()
+    # the current spot enum has no "triggered": the trigger is the order's "received"
     assert shape(pushes)[:4] == [
-        (ADV, "stopOrder", "triggered"),
+        (ADV, "stopOrder", "received"),
         ("pro", "order", "TRIGGER"),
         (V2, "orderChange", "received"),
         (V2, "orderChange", "match"),
@@ -411,6 +412,15 @@ def test_spot_stop_order_triggers(engine: Engine) -> None:
     engine.cancel_stop_order("alice", other)
     assert [d["type"] for d in classic(rec.take(), ADV)] == ["cancel"]
     assert engine.spot_stop_orders("alice")["items"] == []
+    # a trigger that cannot place its order: "open" with triggerSuccess false and an error,
+    # as captured in 2023; nothing is placed
+    engine.place_spot_stop_order("alice", "BTC-USDT", "sell", "50", "53000")
+    rec.take()
+    engine.set_spot_price("BTC-USDT", "52000")
+    failed = rec.take()
+    assert shape(failed) == [(ADV, "stopOrder", "open"), ("pro", "order", "TRIGGER")]
+    data = next(classic(failed, ADV))
+    assert data["triggerSuccess"] is False and data["error"]
     assert engine.check_invariants() == []
 
 

@@ -48,7 +48,7 @@ def test_3000_steps_keep_invariants_and_decode() -> None:
         ("/spotMarket/tradeOrdersV2", "orderChange", "match"),
         ("/spotMarket/tradeOrdersV2", "orderChange", "canceled"),
         ("/spotMarket/tradeOrdersV2", "orderChange", "update"),
-        ("/spotMarket/advancedOrders", "stopOrder", "triggered"),
+        ("/spotMarket/advancedOrders", "stopOrder", "received"),
         ("/contractMarket/tradeOrders", "orderChange", "filled"),
         ("/contractMarket/advancedOrders", "stopOrder", "open"),
         ("/contract/position", "position.change", ""),
