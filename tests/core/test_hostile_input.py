@@ -1,4 +1,5 @@
-"""Nothing the server sends can end a socket or vanish: hostile frames through real sockets.
+"""Nothing the server sends can end a socket or vanish: hostile frames and both topic-tag
+forms of the all-symbols topics, through real sockets.
 
 Every frame below goes over the simulator's socket exactly as written. Afterwards every WsKey
 must still be live on its first socket, no stream may have errored, undecodable pushes must
@@ -199,3 +200,35 @@ async def test_position_pushes_reach_per_symbol_streams_in_both_tag_forms(
         await asyncio.sleep(0.1)
         assert every.data == xbt.data and eth.data == []
         assert xbt.data[0].symbol == "XBTUSDTM" and xbt.data[0].current_qty == 1
+
+
+@pytest.mark.parametrize(
+    "wire_topic",
+    ["/contractMarket/tradeOrders", "/contractMarket/tradeOrders:XBTUSDTM"],
+    ids=["all", "symbol"],
+)
+async def test_futures_order_pushes_reach_per_symbol_streams_in_both_tag_forms(
+    sim: Simulator, creds: Credentials, wire_topic: str
+) -> None:
+    async with KucoinStreams(creds, endpoints=sim.endpoints) as streams:
+        every = collect(streams.futures_orders())
+        xbt = collect(streams.futures_orders("XBTUSDTM"))
+        eth = collect(streams.futures_orders("ETHUSDTM"))
+        await streams.ready(timeout=10)
+        order = {
+            "symbol": "XBTUSDTM",
+            "side": "buy",
+            "orderId": "5cdfc138b21023a909e5ad55",
+            "type": "open",
+            "status": "open",
+            "size": "1",
+            "orderTime": "1758339086029193392",
+            "ts": 1758339086029193392,
+        }
+        topic = "/contractMarket/tradeOrders"
+        push = ClassicPush("demo", "futures", topic, "orderChange", order, None, wire_topic)
+        sim.publish(push)
+        await until(lambda: len(every.data) == 1 and len(xbt.data) == 1)
+        await asyncio.sleep(0.1)
+        assert every.data == xbt.data and eth.data == []
+        assert xbt.data[0].order_time == 1758339086029193392
