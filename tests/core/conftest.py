@@ -10,10 +10,19 @@ import pytest
 from rxkucoin import Credentials
 from rxkucoin.sim import Simulator
 
+#: Wire forms a test can run under: ``@pytest.mark.parametrize("sim", WIRES, indirect=True)``.
+#: ``variants``: the simulator's wire-variants mode (`rxkucoin.sim.WireVariants`), seeded.
+WIRES = {"canonical": None, "variants": 8}
+
+
+def wire_variants(request: pytest.FixtureRequest) -> int | None:
+    """The ``wire_variants`` seed a ``sim`` fixture parametrised with `WIRES` asks for."""
+    return WIRES[getattr(request, "param", "canonical")]
+
 
 @pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator(seed=7) as simulator:
+async def sim(request: pytest.FixtureRequest) -> AsyncIterator[Simulator]:
+    async with Simulator(seed=7, wire_variants=wire_variants(request)) as simulator:
         yield simulator
 
 

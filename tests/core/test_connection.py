@@ -21,15 +21,19 @@ from rxkucoin.exceptions import SubscriptionRejected
 from rxkucoin.models import SpotBalanceChange, SpotOrderChange
 from rxkucoin.sim import Simulator
 
+from .conftest import WIRES, wire_variants
+
 SPOT = WsKey.SPOT_PRIVATE_V1
 ORDERS = "/spotMarket/tradeOrdersV2"
 BALANCE = "/account/balance"
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
+async def sim(request: pytest.FixtureRequest) -> AsyncIterator[Simulator]:
     # Short heartbeats so that half-open links are noticed quickly.
-    async with Simulator(seed=11, ping_interval_ms=300, ping_timeout_ms=500) as simulator:
+    async with Simulator(
+        seed=11, ping_interval_ms=300, ping_timeout_ms=500, wire_variants=wire_variants(request)
+    ) as simulator:
         yield simulator
 
 
@@ -232,6 +236,7 @@ def fault_cases() -> list[tuple[str, Callable[[Simulator, Connection], Any]]]:
     ]
 
 
+@pytest.mark.parametrize("sim", WIRES, indirect=True)
 @pytest.mark.parametrize(("name", "inject"), fault_cases(), ids=[n for n, _ in fault_cases()])
 async def test_every_fault_heals_with_a_fresh_token_and_one_gap_per_topic(
     sim: Simulator,
@@ -346,6 +351,7 @@ async def test_every_callback_runs_on_the_loop_thread(
     )
 
 
+@pytest.mark.parametrize("sim", WIRES, indirect=True)
 async def test_pro_signed_auth_and_token_flow(sim: Simulator, connect: MakeConnection) -> None:
     conn = connect(WsKey.PRIVATE_PRO_V2)
     key = parse_topics(
@@ -372,6 +378,7 @@ async def test_balance_stream_types(sim: Simulator, connect: MakeConnection) -> 
     assert change.available + change.hold == change.total
 
 
+@pytest.mark.parametrize("sim", WIRES, indirect=True)
 async def test_pro_token_flow_and_binary_frames(sim: Simulator, connect: MakeConnection) -> None:
     conn = connect(WsKey.PRIVATE_PRO_V2)
     conn._pro_signed = False  # flow A, as with pro_auth="token"
@@ -469,6 +476,7 @@ def open_position(sim: Simulator, symbol: str = "XBTUSDTM", size: int = 1) -> No
         ("/contractMarket/tradeOrders:XBTUSDTM", "/contractMarket/tradeOrders"),
     ],
 )
+@pytest.mark.parametrize("sim", WIRES, indirect=True)
 async def test_symbol_and_all_symbols_topics_each_get_every_push_once(
     sim: Simulator, connect: MakeConnection, one: str, every: str
 ) -> None:
@@ -501,6 +509,7 @@ async def test_symbol_and_all_symbols_topics_each_get_every_push_once(
     d1.dispose()
 
 
+@pytest.mark.parametrize("sim", WIRES, indirect=True)
 async def test_symbol_subscribed_first_moves_onto_a_later_broad_topic(
     sim: Simulator, connect: MakeConnection
 ) -> None:

@@ -10,7 +10,11 @@ import pytest
 
 from rxkucoin import ConnectionState, Credentials, Gap, InvalidTopic, KucoinStreams, WsKey
 from rxkucoin import models as m
-from rxkucoin.sim import Engine, Simulator
+from rxkucoin._events import ConnectionEvent
+from rxkucoin.sim import ClassicPush, Engine, Push, Simulator
+from rxkucoin.sim._pro import matches
+
+from .conftest import WIRES
 
 Action = Callable[[Engine], Any]
 
@@ -136,6 +140,21 @@ def all_live(streams: KucoinStreams) -> bool:
     )
 
 
+def frames_sent(sim: Simulator, pushes: list[Push]) -> int:
+    """How many push frames the simulator's open sockets were owed for ``pushes``."""
+    count = 0
+    for s in sim._sessions_on(None):
+        for p in pushes:
+            if p.account != s.account:
+                continue
+            if isinstance(p, ClassicPush):
+                count += p.host == s.host and p.topic in s.subs
+            elif s.host == "pro":
+                count += sum(matches(k, p) for k in s.subs)
+    return count
+
+
+@pytest.mark.parametrize("sim", WIRES, indirect=True)
 @pytest.mark.parametrize(("name", "make", "act", "types"), CASES, ids=[c[0] for c in CASES])
 async def test_typed_stream(
     sim: Simulator,
@@ -148,15 +167,28 @@ async def test_typed_stream(
     async with KucoinStreams(creds, endpoints=sim.endpoints) as streams:
         got: list[Any] = []
         errors: list[Exception] = []
+        failures: list[ConnectionEvent] = []
+        pushes: list[Push] = []
         make(streams).subscribe(got.append, errors.append)
+        for key in streams._connections:
+            streams.events(key).subscribe(
+                lambda e: failures.append(e) if e.kind == "exception" else None
+            )
         await until(lambda: all_live(streams) and bool(streams._connections))
+        sim.engine.listen(pushes.append)
         act(sim.engine)
-        await until(lambda: len(got) >= 1)
+        sent = frames_sent(sim, pushes)
+        assert sent >= 1
+        # every push reaches the stream: none lost, none undecodable (also in wire variants)
+        await until(lambda: len(got) >= sent)
         await asyncio.sleep(0.05)
         assert not errors
+        assert not failures, [(e.detail, e.raw) for e in failures]
+        assert len(got) == sent
         assert all(isinstance(item, types) for item in got), [type(i) for i in got]
 
 
+@pytest.mark.parametrize("sim", WIRES, indirect=True)
 async def test_with_gaps_twin_carries_the_marker(sim: Simulator, creds: Credentials) -> None:
     async with KucoinStreams(creds, endpoints=sim.endpoints, backoff=lambda n: 0.05) as streams:
         plain: list[Any] = []
