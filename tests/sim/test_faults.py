@@ -243,7 +243,7 @@ async def test_reject_next_subscribe(sim: Simulator, http: Any) -> None:
     await pro.send_json(
         {"id": 8, "action": "subscribe", "channel": "balance", "accountType": "UNIFIED"}
     )
-    assert await recv(pro) == {"id": "8", "result": False, "code": "400100", "msg": "system error"}
+    assert await recv(pro) == {"id": "8", "result": False, "reason": "system error"}
     await sub_classic(classic)
     await sub_pro(pro)
     assert sim.faults.kinds() == ["reject_next_subscribe", "reject_next_subscribe"]
