@@ -232,3 +232,20 @@ async def test_futures_order_pushes_reach_per_symbol_streams_in_both_tag_forms(
         await asyncio.sleep(0.1)
         assert every.data == xbt.data and eth.data == []
         assert xbt.data[0].order_time == 1758339086029193392
+
+
+async def test_a_text_frame_that_is_not_utf8_costs_a_reconnect_and_a_gap_only(
+    sim: Simulator, creds: Credentials
+) -> None:
+    """RFC 6455 makes invalid UTF-8 in a text frame fail the WebSocket itself (aiohttp closes
+    it before any frame reaches rxkucoin): the one hostile frame that costs a socket. It is
+    an ordinary drop: a Gap, a new socket, and the stream goes on without an error."""
+    async with KucoinStreams(creds, endpoints=sim.endpoints) as streams:
+        orders = collect(streams.spot_orders().with_gaps())
+        await streams.ready(timeout=10)
+        sim.faults.send_frame(b'{"type":"message","topic":"\xff"}', host="spot")
+        await until(lambda: len(orders.gaps) == 1)
+        await streams.ready(timeout=10)
+        sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+        await until(lambda: len(orders.data) >= 2)
+        assert not orders.errors and orders.gaps[0].cause != "undecodable"
