@@ -1,12 +1,20 @@
 """Control frames of both dialects: decoding what the server sends, encoding what we send.
 
 Classic (PROTOCOL.md §3) frames are tagged by ``type``. Pro (§5) frames have no common tag:
-a welcome carries ``message``, an ack ``result``, a pong ``type`` or ``op``, a push ``T``.
-Push payloads stay raw here; `rxkucoin.models` decodes them once they are routed.
+a welcome carries ``message`` or ``data`` (``"welcome"``), an ack ``result``, a pong ``type``
+or ``op``, a push ``T``. Push payloads stay raw here; `rxkucoin.models` decodes them once
+they are routed.
+
+Envelopes follow the payloads' rule (`rxkucoin.models._base`, PROTOCOL.md §0): integer
+fields (Pro ``P``, ``ts``, ``pingInterval``; Classic ``code``, ``timestamp``) accept numeric
+strings, a Classic ``id`` sent as a number becomes a string, and no exception but
+`DecodeError` leaves `decode_classic` or `decode_pro`, whatever the bytes.
 """
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -95,18 +103,66 @@ class ClassicMessage(_Classic, frozen=True, kw_only=True, tag="message", rename=
 
 ClassicFrame = ClassicWelcome | ClassicAck | ClassicPong | ClassicError | ClassicMessage
 
-_CLASSIC: Final[msgspec.json.Decoder[ClassicFrame]] = msgspec.json.Decoder(ClassicFrame)
+_CLASSIC: Final[msgspec.json.Decoder[ClassicFrame]] = msgspec.json.Decoder(
+    ClassicFrame, strict=False
+)
+
+
+def _with_any_id(cls: type[_Classic]) -> type[msgspec.Struct]:
+    """A private twin of a Classic frame type whose ``id`` may also be a JSON number."""
+    config = cls.__struct_config__
+    fields = [
+        (f.name, str | int | None if f.name == "id" else f.type)
+        if f.default is msgspec.NODEFAULT
+        else (f.name, str | int | None if f.name == "id" else f.type, f.default)
+        for f in msgspec.structs.fields(cls)
+    ]
+    return msgspec.defstruct(
+        f"_{cls.__name__}AnyId",
+        fields,
+        kw_only=True,
+        tag=config.tag,
+        tag_field=config.tag_field,
+        rename={f.name: f.encode_name for f in msgspec.structs.fields(cls)},
+    )
+
+
+_TWINS: Final = {
+    _with_any_id(cls): cls
+    for cls in (ClassicWelcome, ClassicAck, ClassicPong, ClassicError, ClassicMessage)
+}
+_CLASSIC_ANY_ID: Final[msgspec.json.Decoder[Any]] = msgspec.json.Decoder(
+    functools.reduce(operator.or_, _TWINS), strict=False
+)
+
+
+def _numeric_id(raw: bytes | str) -> ClassicFrame:
+    """Decode a frame whose ``id`` is a JSON number, with the id as its decimal text."""
+    twin = _CLASSIC_ANY_ID.decode(raw)
+    values = msgspec.structs.asdict(twin)
+    if values["id"] is not None:
+        values["id"] = str(values["id"])
+    frame: ClassicFrame = _TWINS[type(twin)](**values)
+    return frame
 
 
 def decode_classic(raw: bytes | str) -> ClassicFrame:
     """Decode one Classic frame.
 
     Raises:
-        DecodeError: not JSON, an unknown ``type``, or a malformed known frame.
+        DecodeError: not JSON (or nested too deep to read), an unknown ``type``, or a
+            malformed known frame. No other exception leaves this function.
     """
     try:
         return _CLASSIC.decode(raw)
-    except msgspec.MsgspecError as exc:
+    except msgspec.ValidationError as exc:
+        if str(exc).endswith("- at `$.id`"):
+            try:
+                return _numeric_id(raw)
+            except Exception:  # the twin fails too: report the first error
+                pass
+        raise decode_error(exc, topic=None) from None
+    except Exception as exc:  # whatever reading the bytes raised: see decode_error
         raise decode_error(exc, topic=None) from None
 
 
@@ -130,17 +186,24 @@ class ProWelcome(msgspec.Struct, frozen=True, kw_only=True):
 class ProAck(msgspec.Struct, frozen=True, kw_only=True):
     """``{"id", "result"}``: answer to a subscribe, unsubscribe or auth request.
 
+    A refusal may carry a ``code`` with ``msg`` or ``data``, or only a ``reason``
+    (``{"id", "result": false, "reason": "..."}``): a refusal without a code says nothing
+    about the credentials by itself.
+
     Attributes:
         id: the request id.
         ok: whether the request succeeded (``result`` true, boolean or string).
         code: an error code, when a failure carries one.
-        msg: an error message, when a failure carries one.
+        msg: an error message, when a failure carries one: ``msg``, else ``data``, else
+            ``reason``.
+        reason: the ``reason`` text of a refusal, when it carries one.
     """
 
     id: str
     ok: bool
     code: str | None = None
     msg: str | None = None
+    reason: str | None = None
 
 
 class ProPong(msgspec.Struct, frozen=True, kw_only=True):
@@ -203,38 +266,50 @@ class _ProAny(msgspec.Struct, frozen=True, kw_only=True):
     pingTimeout: int | None = None
     ts: int | None = None
     code: int | str | None = None
-    data: str | None = None
+    data: msgspec.Raw = _NULL
     msg: str | None = None
+    reason: str | None = None
 
 
-_PRO: Final = msgspec.json.Decoder(_ProAny)
+_PRO: Final = msgspec.json.Decoder(_ProAny, strict=False)
+_TEXT: Final = msgspec.json.Decoder(str)
+
+
+def _text_of(raw: msgspec.Raw) -> str | None:
+    """``data`` as text: a JSON string's value, or any other value's JSON text."""
+    body = bytes(raw)
+    if body == b"null":
+        return None
+    return _TEXT.decode(body) if body[:1] == b'"' else body.decode()
 
 
 def decode_pro(raw: bytes | str) -> ProFrame:
     """Decode one Pro frame into its kind.
 
     Raises:
-        DecodeError: not JSON, a malformed field, or a frame of no known kind.
+        DecodeError: not JSON (or nested too deep to read), a malformed field, or a frame
+            of no known kind. No other exception leaves this function.
     """
     try:
         f = _PRO.decode(raw)
-    except msgspec.MsgspecError as exc:
+        if f.T is not None:
+            return ProPush(topic=f.T, push_time_ns=f.P, data=f.d)
+        data = _text_of(f.data)
+    except Exception as exc:  # whatever reading the bytes raised: see decode_error
         raise decode_error(exc, topic=None) from None
-    if f.T is not None:
-        return ProPush(topic=f.T, push_time_ns=f.P, data=f.d)
     ident = None if f.id is None else str(f.id)
     if f.result is not None and ident is not None:
         ok = f.result is True or (isinstance(f.result, str) and f.result.lower() == "true")
         code = None if f.code is None else str(f.code)
-        return ProAck(id=ident, ok=ok, code=code, msg=f.msg or f.data)
-    if "welcome" in (f.message, f.op, f.type):
+        return ProAck(id=ident, ok=ok, code=code, msg=f.msg or data or f.reason, reason=f.reason)
+    if "welcome" in (f.message, f.op, f.type, data):
         return ProWelcome(
             session_id=f.sessionId, ping_interval_ms=f.pingInterval, ping_timeout_ms=f.pingTimeout
         )
     if "pong" in (f.type, f.op):
         return ProPong(id=ident, ts_ns=f.ts)
-    if f.type == "error" or (f.code is not None and f.T is None):
-        return ProError(id=ident, code=str(f.code), data=f.data or f.msg)
+    if f.type == "error" or f.code is not None:
+        return ProError(id=ident, code=str(f.code), data=data or f.msg or f.reason)
     raise DecodeError("frame of no known kind (no T, result, welcome, pong or error)")
 
 

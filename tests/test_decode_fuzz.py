@@ -1,4 +1,10 @@
-"""Garbage in, typed errors out: no decoder may leak a bare msgspec or Python error."""
+"""Garbage in, typed errors out: no decoder may leak a bare msgspec or Python error.
+
+Every frame decoder and every payload decoder (each registration, and topics without a
+model) is fed random bytes, random JSON, truncations, wrongly typed fields, nesting deep
+enough to exhaust msgspec's recursion limit, invalid UTF-8 and numbers too large for any
+type; the only exception allowed out is `DecodeError`.
+"""
 
 from __future__ import annotations
 
@@ -145,3 +151,122 @@ def test_unknown_topic_garbage_is_a_decode_error() -> None:
     with pytest.raises(DecodeError) as info:
         decode_payload(Dialect.CLASSIC, "/no/such", "x", b"{not json")
     assert info.value.topic == "/no/such"
+
+
+# --- hostile input: deep nesting, invalid UTF-8, huge numbers -----------------------------
+
+UNMODELLED = [(Dialect.CLASSIC, "/no/such:X", "x"), (Dialect.PRO, "nothing.UNIFIED", None)]
+EVERY_DECODER = [(d, topic_for(d, p), s) for d, p, s in KEYS] + UNMODELLED
+
+
+def nested(depth: int, leaf: bytes = b"1", kind: str = "list") -> bytes:
+    if kind == "list":
+        return b"[" * depth + leaf + b"]" * depth
+    return b'{"k":' * depth + leaf + b"}" * depth
+
+
+def decode_all(raw: bytes) -> None:
+    """Every decoder on ``raw``: each may succeed or raise `DecodeError`, nothing else."""
+    only_decode_errors(decode_classic, raw)
+    only_decode_errors(decode_pro, raw)
+    for dialect, topic, subject in EVERY_DECODER:
+        only_decode_errors(decode_payload, dialect, topic, subject, raw)
+
+
+hostile_values = st.one_of(
+    st.builds(
+        nested,
+        st.integers(min_value=1000, max_value=6000),
+        st.sampled_from([b"1", b'""', b"{}", b'"x"']),
+        st.sampled_from(["list", "dict"]),
+    ),
+    st.sampled_from(
+        [
+            b"9" * 5000,
+            b"-" + b"9" * 5000,
+            b"1e999999",
+            b"-1e400",
+            b"1" + b"0" * 400 + b".5",
+            b"18446744073709551616",
+            b"-9223372036854775809",
+            b'"' + b"9" * 5000 + b'"',
+            b'"1e999999"',
+            b'"NaN"',
+            b'"\xff\xfe"',
+            b'"\xed\xa0\x80"',
+            b'"\\ud800"',  # a lone surrogate escape
+            b"\xc3\x28",
+        ]
+    ),
+)
+
+FIELDS = ["T", "P", "d", "data", "id", "type", "topic", "subject", "code", "result", "reason"]
+FIELDS += ["symbol", "orderId", "ts", "orderTime", "currentQty", "oi", "s", "O", "U", "q", "c"]
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    frame=st.fixed_dictionaries(
+        {},
+        optional={
+            "type": st.sampled_from(["message", "welcome", "ack", "error", "pong"]),
+            "topic": st.sampled_from(["/spotMarket/tradeOrdersV2", "/contract/positionAll"]),
+            "subject": st.sampled_from(["orderChange", "position.change", "nope"]),
+        },
+    ),
+    where=st.sampled_from(FIELDS),
+    value=hostile_values,
+)
+def test_hostile_values_in_frames_and_payloads(
+    frame: dict[str, str], where: str, value: bytes
+) -> None:
+    head = json.dumps(frame).encode()[:-1]
+    raw = head + (b"," if frame else b"") + json.dumps(where).encode() + b":" + value + b"}"
+    decode_all(raw)
+    decode_all(value)
+
+
+@pytest.mark.parametrize("depth", [1000, 3000, 20000])
+def test_deep_nesting_everywhere_is_a_decode_error(depth: int) -> None:
+    for value in (nested(depth), nested(depth, kind="dict")):
+        frames = [
+            b'{"type":"message","topic":"/spotMarket/tradeOrdersV2","data":' + value + b"}",
+            b'{"T":"orderAll.SPOT","P":1,"d":' + value + b"}",
+            b'{"data":"welcome","x":' + value + b"}",
+        ]
+        for raw in frames:
+            decode_all(raw)
+        for dialect, topic, subject in EVERY_DECODER:
+            payload = b'{"symbol":"BTC-USDT","zz":' + value + b"}"
+            with pytest.raises(DecodeError) as info:
+                decode_payload(dialect, topic, subject, payload)
+            assert info.value.topic == topic
+            assert info.value.path is not None and info.value.path.startswith(
+                "$.data" if dialect is Dialect.CLASSIC else "$.d"
+            )
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    frame=st.sampled_from(SAMPLE_FRAMES),
+    at=st.integers(min_value=0),
+    junk=st.binary(min_size=1, max_size=4).filter(lambda b: any(x >= 0x80 for x in b)),
+)
+def test_invalid_utf8_anywhere(frame: bytes, at: int, junk: bytes) -> None:
+    i = at % len(frame)
+    decode_all(frame[:i] + junk + frame[i:])
+
+
+@pytest.mark.parametrize(("dialect", "prefix", "subject"), KEYS)
+def test_invalid_utf8_in_a_string_field(dialect: Dialect, prefix: str, subject: str | None) -> None:
+    for field in (b"symbol", b"s", b"orderId", b"oi", b"currency", b"c"):
+        raw = b'{"' + field + b'":"BTC\xff-USDT"}'
+        only_decode_errors(decode_payload, dialect, topic_for(dialect, prefix), subject, raw)
+
+
+def test_unknown_subject_on_a_modelled_topic_is_a_decode_error() -> None:
+    raw = b'{"symbol":"BTC-USDT","orderId":"1","type":"open"}'
+    with pytest.raises(DecodeError) as info:
+        decode_payload(Dialect.CLASSIC, "/spotMarket/tradeOrdersV2", "orderChangeV3", raw)
+    assert info.value.topic == "/spotMarket/tradeOrdersV2"
+    assert "unknown subject 'orderChangeV3'" in info.value.reason

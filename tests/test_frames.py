@@ -185,3 +185,133 @@ def test_encoders_emit_compact_text() -> None:
     text = encode_classic_ping("1")
     assert isinstance(text, str) and " " not in text
     assert msgspec.json.decode(text) == {"id": "1", "type": "ping"}
+
+
+# --- Tolerances (PROTOCOL.md §0) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b'{"id":1545910660739,"type":"ack"}', ClassicAck(id="1545910660739")),
+        (b'{"id":7,"type":"welcome"}', ClassicWelcome(id="7")),
+        (
+            b'{"id":-3,"type":"pong","timestamp":"1730000000000"}',
+            ClassicPong(id="-3", timestamp=1730000000000),
+        ),
+        (
+            b'{"id":12,"type":"error","code":"509","data":"busy"}',
+            ClassicError(id="12", code=509, data="busy"),
+        ),
+        (b'{"id":"12","type":"error","code":"401"}', ClassicError(id="12", code=401)),
+    ],
+)
+def test_classic_numeric_id_and_numeric_string_code(raw: bytes, expected: object) -> None:
+    frame = decode_classic(raw)
+    assert frame == expected
+    assert type(frame.id) is str
+    if isinstance(frame, ClassicError):
+        assert type(frame.code) is int
+
+
+def test_classic_message_with_numeric_id_keeps_everything() -> None:
+    raw = (
+        b'{"id":354689988084000,"topic":"/account/balance","type":"message",'
+        b'"subject":"account.balance","userId":"u1","channelType":"private","data":{"a":[1]}}'
+    )
+    frame = decode_classic(raw)
+    assert isinstance(frame, ClassicMessage)
+    assert frame.id == "354689988084000"
+    assert (frame.topic, frame.subject, frame.user_id, frame.channel_type) == (
+        "/account/balance",
+        "account.balance",
+        "u1",
+        "private",
+    )
+    assert json.loads(bytes(frame.data)) == {"a": [1]}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"id":1.5,"type":"ack"}', b'{"id":[1],"type":"ack"}', b'{"id":true,"type":"welcome"}'],
+)
+def test_classic_id_of_another_type_is_still_an_error(raw: bytes) -> None:
+    with pytest.raises(DecodeError) as info:
+        decode_classic(raw)
+    assert info.value.path == "$.id"
+
+
+def test_pro_push_time_as_numeric_string() -> None:
+    push = decode_pro(b'{"T":"orderAll.SPOT","P":"1771757876485897853","d":{"oi":"1"}}')
+    assert isinstance(push, ProPush)
+    assert push.push_time_ns == 1771757876485897853 and type(push.push_time_ns) is int
+    assert json.loads(bytes(push.data)) == {"oi": "1"}
+    bare = decode_pro(b'{"T":"balance.UNIFIED","d":{}}')
+    assert isinstance(bare, ProPush) and bare.push_time_ns is None
+
+
+def test_pro_numeric_strings_in_welcome_and_pong() -> None:
+    welcome = decode_pro(b'{"message":"welcome","pingInterval":"18000","pingTimeout":"10000"}')
+    assert welcome == ProWelcome(ping_interval_ms=18000, ping_timeout_ms=10000)
+    pong = decode_pro(b'{"type":"pong","id":"1","ts":"1771580331134146844"}')
+    assert pong == ProPong(id="1", ts_ns=1771580331134146844)
+
+
+@pytest.mark.parametrize(
+    ("raw", "session"),
+    [
+        (b'{"data":"welcome"}', None),
+        (b'{"id":"c1","data":"welcome","sessionId":"s-9","pingInterval":18000}', "s-9"),
+        (b'{"type":"welcome","data":"welcome"}', None),
+    ],
+)
+def test_pro_welcome_data_form(raw: bytes, session: str | None) -> None:
+    frame = decode_pro(raw)
+    assert isinstance(frame, ProWelcome)
+    assert frame.session_id == session
+
+
+def test_pro_data_other_than_welcome_is_not_a_welcome() -> None:
+    with pytest.raises(DecodeError, match="no known kind"):
+        decode_pro(b'{"data":"hello"}')
+
+
+def test_pro_refusal_with_only_a_reason() -> None:
+    frame = decode_pro(b'{"id":"auth-1","result":false,"reason":"signature expired"}')
+    assert frame == ProAck(
+        id="auth-1", ok=False, code=None, msg="signature expired", reason="signature expired"
+    )
+
+
+def test_pro_refusal_with_code_and_reason_keeps_both() -> None:
+    frame = decode_pro(b'{"id":5,"result":false,"code":400004,"msg":"bad","reason":"why"}')
+    assert frame == ProAck(id="5", ok=False, code="400004", msg="bad", reason="why")
+
+
+def test_pro_error_with_structured_data_keeps_its_text() -> None:
+    frame = decode_pro(b'{"type":"error","code":"500","data":{"detail":"x"}}')
+    assert isinstance(frame, ProError)
+    assert frame.code == "500"
+    assert frame.data is not None and json.loads(frame.data) == {"detail": "x"}
+
+
+DEEP = b"[" * 3000 + b"]" * 3000
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"type":"welcome","x":' + DEEP + b"}",
+        b'{"type":"message","topic":"/a","data":' + DEEP + b"}",
+        b'{"type":"ack","id":"1","extra":' + DEEP + b"}",
+        b'{"T":"orderAll.SPOT","P":1,"d":' + DEEP + b"}",
+        b'{"id":"1","result":false,"data":' + DEEP + b"}",
+    ],
+)
+def test_deep_nesting_is_a_decode_error(raw: bytes) -> None:
+    for decode in (decode_classic, decode_pro):
+        with pytest.raises(DecodeError) as info:
+            decode(raw)
+        assert info.value.topic is None
+        assert info.value.path == "$"
+        assert "RecursionError" in info.value.reason

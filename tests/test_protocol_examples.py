@@ -61,6 +61,7 @@ def test_spot_balance_example() -> None:
     assert message.id == "354689988084000"
     assert isinstance(p, spot.SpotBalanceChange)
     assert p.total == Decimal("21.133773386762")
+    assert p.available is not None and p.hold is not None
     assert p.available + p.hold == p.total
     assert p.available_change == Decimal("-0.5005")
     assert p.relation_event == "trade.hold"
