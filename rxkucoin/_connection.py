@@ -78,10 +78,17 @@ def _is_live(state: ConnectionState) -> bool:
     return state is ConnectionState.LIVE
 
 
+#: Words of a refusal that passes by itself (Pro refusals carry only a reason, no code).
+_TRANSIENT_WORDS: Final = ("permits per second", "busy", "retry", "try again", "too many", "rate")
+
+
 def _is_transient(exc: Rejected) -> bool:
     """A refusal that may pass later: a busy server or a rate limit, not a bad topic or
     the 300-per-session cap."""
-    return str(exc.code) in ("500", "509") and "count" not in exc.reason.lower()
+    reason = exc.reason.lower()
+    if "count" in reason:  # "exceed max subscription count limitation of 300 per session"
+        return False
+    return str(exc.code) in ("500", "509") or any(w in reason for w in _TRANSIENT_WORDS)
 
 
 class Connection:

@@ -450,6 +450,23 @@ async def test_transient_refusal_is_retried_not_fatal(
     assert sim.stats.subscribe_frames == 2
 
 
+async def test_a_pro_rate_refusal_with_only_a_reason_is_retried_not_fatal(
+    sim: Simulator, connect: MakeConnection
+) -> None:
+    # Pro refusals carry a reason and no code (PROTOCOL.md §0)
+    conn = connect(WsKey.PRIVATE_PRO_V2)
+    sim.faults.reject_next_subscribe(509, "exceed max permits per second")
+    rec = Recorder()
+    key = parse_topics(
+        WsKey.PRIVATE_PRO_V2, {"topic": "orderAll", "payload": {"tradeType": "UNIFIED"}}
+    )[0]
+    conn.stream(key, with_gaps=True).subscribe(rec.on_next, rec.on_error)
+    await until(lambda: conn._topics.is_live(key))
+    sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+    await until(lambda: len(rec.data) >= 1)
+    assert not rec.errors
+
+
 async def test_session_cap_refusal_is_fatal_for_the_topic(
     sim: Simulator, connect: MakeConnection
 ) -> None:
