@@ -108,8 +108,11 @@ _CLASSIC: Final[msgspec.json.Decoder[ClassicFrame]] = msgspec.json.Decoder(
 )
 
 
-def _with_any_id(cls: type[_Classic]) -> type[msgspec.Struct]:
-    """A private twin of a Classic frame type whose ``id`` may also be a JSON number."""
+def _twin(cls: type[_Classic], *, tagged: bool = True) -> type[msgspec.Struct]:
+    """A private twin of a Classic frame type whose ``id`` may also be a JSON number.
+
+    ``tagged=False`` gives a twin that needs no ``type`` member (for pushes without one).
+    """
     config = cls.__struct_config__
     fields = [
         (f.name, str | int | None if f.name == "id" else f.type)
@@ -118,36 +121,57 @@ def _with_any_id(cls: type[_Classic]) -> type[msgspec.Struct]:
         for f in msgspec.structs.fields(cls)
     ]
     return msgspec.defstruct(
-        f"_{cls.__name__}AnyId",
+        f"_{cls.__name__}Twin",
         fields,
         kw_only=True,
-        tag=config.tag,
-        tag_field=config.tag_field,
+        tag=config.tag if tagged else None,
+        tag_field=config.tag_field if tagged else None,
         rename={f.name: f.encode_name for f in msgspec.structs.fields(cls)},
     )
 
 
-_TWINS: Final = {
-    _with_any_id(cls): cls
+_TWINS: Final[dict[type[msgspec.Struct], type[_Classic]]] = {
+    _twin(cls): cls
     for cls in (ClassicWelcome, ClassicAck, ClassicPong, ClassicError, ClassicMessage)
 }
 _CLASSIC_ANY_ID: Final[msgspec.json.Decoder[Any]] = msgspec.json.Decoder(
     functools.reduce(operator.or_, _TWINS), strict=False
 )
+_UNTAGGED_MESSAGE: Final = _twin(ClassicMessage, tagged=False)
+_TWINS[_UNTAGGED_MESSAGE] = ClassicMessage
+_CLASSIC_UNTAGGED: Final[msgspec.json.Decoder[Any]] = msgspec.json.Decoder(
+    _UNTAGGED_MESSAGE, strict=False
+)
 
 
-def _numeric_id(raw: bytes | str) -> ClassicFrame:
-    """Decode a frame whose ``id`` is a JSON number, with the id as its decimal text."""
-    twin = _CLASSIC_ANY_ID.decode(raw)
+def _from_twin(twin: msgspec.Struct) -> ClassicFrame:
+    """The public frame of a decoded twin, its numeric ``id`` as decimal text."""
     values = msgspec.structs.asdict(twin)
     if values["id"] is not None:
         values["id"] = str(values["id"])
-    frame: ClassicFrame = _TWINS[type(twin)](**values)
+    frame: ClassicFrame = _TWINS[type(twin)](**values)  # type: ignore[assignment]
     return frame
+
+
+def _second_chance(raw: bytes | str, exc: msgspec.ValidationError) -> ClassicFrame | None:
+    """Decode the two forms the fast decoder refuses: a numeric ``id``, and a push without
+    ``type`` (old documentation examples); ``None`` when neither applies or fits."""
+    reason = str(exc)
+    try:
+        if reason.endswith("- at `$.id`"):
+            return _from_twin(_CLASSIC_ANY_ID.decode(raw))
+        if reason == "Object missing required field `type`":
+            return _from_twin(_CLASSIC_UNTAGGED.decode(raw))
+    except Exception:  # the twin fails too: the caller reports the first error
+        return None
+    return None
 
 
 def decode_classic(raw: bytes | str) -> ClassicFrame:
     """Decode one Classic frame.
+
+    A frame whose ``id`` is a JSON number gets the number's text as its id; a frame with a
+    ``topic`` but no ``type`` (as old documentation examples show pushes) is a push.
 
     Raises:
         DecodeError: not JSON (or nested too deep to read), an unknown ``type``, or a
@@ -156,11 +180,9 @@ def decode_classic(raw: bytes | str) -> ClassicFrame:
     try:
         return _CLASSIC.decode(raw)
     except msgspec.ValidationError as exc:
-        if str(exc).endswith("- at `$.id`"):
-            try:
-                return _numeric_id(raw)
-            except Exception:  # the twin fails too: report the first error
-                pass
+        frame = _second_chance(raw, exc)
+        if frame is not None:
+            return frame
         raise decode_error(exc, topic=None) from None
     except Exception as exc:  # whatever reading the bytes raised: see decode_error
         raise decode_error(exc, topic=None) from None

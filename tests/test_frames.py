@@ -315,3 +315,25 @@ def test_deep_nesting_is_a_decode_error(raw: bytes) -> None:
         assert info.value.topic is None
         assert info.value.path == "$"
         assert "RecursionError" in info.value.reason
+
+
+def test_classic_push_without_type_is_a_message() -> None:
+    raw = (
+        b'{"userId":"xbc453tg732eba53a88ggyt8c","topic":"/contractAccount/wallet",'
+        b'"subject":"orderMargin.change","data":{"orderMargin":5923,"currency":"USDT"}}'
+    )
+    frame = decode_classic(raw)
+    assert isinstance(frame, ClassicMessage)
+    assert (frame.topic, frame.subject, frame.user_id) == (
+        "/contractAccount/wallet",
+        "orderMargin.change",
+        "xbc453tg732eba53a88ggyt8c",
+    )
+    assert json.loads(bytes(frame.data)) == {"orderMargin": 5923, "currency": "USDT"}
+
+
+@pytest.mark.parametrize("raw", [b'{"id":"1"}', b'{"subject":"x","data":{}}', b'{"topic":5}'])
+def test_classic_frame_without_type_or_topic_is_an_error(raw: bytes) -> None:
+    with pytest.raises(DecodeError) as info:
+        decode_classic(raw)
+    assert "type" in info.value.reason

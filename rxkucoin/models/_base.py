@@ -13,6 +13,10 @@ fields its documentation lists):
   msgspec's ``strict=False`` (`lax_decoder`), which does exactly these conversions.
 - **Decimal fields accept strings and numbers** and decode to `decimal.Decimal`; a JSON
   number keeps its written digits (``0.1`` is ``Decimal("0.1")``).
+- **Text fields accept numbers** as their written digits: ids such as Pro's ``ti`` arrive as
+  JSON numbers beyond 2**53 (``20801647764195330``) and become the same text
+  (`decode_lenient` quotes the number in the bytes and decodes again; the common case of
+  text arriving as text pays nothing for it).
 - **A blank string (``""``) is ``None``** whatever the field's type: ``""`` is how KuCoin
   says "not set". `blank_to_null` rewrites ``"key": ""`` to ``"key": null`` before decoding.
 - **Unknown fields are ignored and enumerations are plain** `str`: a field or enum value
@@ -44,6 +48,7 @@ __all__ = (
     "UnknownPayload",
     "blank_to_null",
     "decode_error",
+    "decode_lenient",
     "lax_decoder",
 )
 
@@ -87,6 +92,40 @@ def blank_to_null(raw: bytes) -> bytes:
     if b'""' in raw:
         raw = _BLANK_VALUE.sub(b":null", raw)
     return raw
+
+
+_NUMBER_FOR_TEXT: Final = re.compile(
+    r"^Expected `str(?: \| null)?`, got `(?:int|float)` - at `\$(?:\.\w+|\[\d+\])*\.(?P<key>\w+)`$"
+)
+_MAX_REPAIRS: Final = 16
+
+
+def _quote_number(raw: bytes, exc: msgspec.ValidationError) -> bytes | None:
+    """``raw`` with the number msgspec refused for a text field quoted, or ``None``."""
+    match = _NUMBER_FOR_TEXT.match(str(exc))
+    if match is None:
+        return None
+    member = re.compile(rb'("' + match.group("key").encode() + rb'"\s*:\s*)(-?[0-9][0-9.eE+-]*)')
+    repaired = member.sub(rb'\1"\2"', raw)
+    return None if repaired == raw else repaired
+
+
+def decode_lenient(decode: Callable[[bytes], _T], raw: bytes) -> _T:
+    """``decode(raw)`` after the blank-to-null rewrite, quoting numbers sent for text fields.
+
+    Raises:
+        Whatever ``decode`` raises for a payload no repair makes valid.
+    """
+    raw = blank_to_null(raw)
+    for _ in range(_MAX_REPAIRS):
+        try:
+            return decode(raw)
+        except msgspec.ValidationError as exc:
+            repaired = _quote_number(raw, exc)
+            if repaired is None:
+                raise
+            raw = repaired
+    return decode(raw)
 
 
 def lax_decoder(tp: type[_T]) -> Callable[[bytes], _T]:

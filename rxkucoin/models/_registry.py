@@ -15,8 +15,8 @@ from ._base import (
     PayloadDecoder,
     Registration,
     UnknownPayload,
-    blank_to_null,
     decode_error,
+    decode_lenient,
 )
 
 __all__ = (
@@ -113,7 +113,7 @@ def decoder_for(dialect: Dialect, topic: str, subject: str | None) -> Callable[[
 
     def typed(raw: bytes) -> Payload:
         try:
-            return decode(blank_to_null(raw))
+            return decode_lenient(decode, raw)
         except Exception as exc:  # whatever reading the bytes raised: see decode_error
             raise decode_error(exc, topic=topic, root=root) from None
 

@@ -249,9 +249,16 @@ def test_stop_order_bad_size_still_fails(bad: object) -> None:
     assert info.value.path == "$.data.size"
 
 
-def test_stop_order_number_for_string_field_fails() -> None:
+def test_stop_order_number_for_string_field_becomes_its_text() -> None:
+    data = {**STOP_ORDER_NEW, "orderId": 240673378116083712, "stop": 5}
+    msg = decode("/contractMarket/advancedOrders", "stopOrder", data)
+    assert isinstance(msg, FuturesStopOrderChange)
+    assert msg.order_id == "240673378116083712" and msg.stop == "5"
+
+
+def test_stop_order_list_for_string_field_fails() -> None:
     with pytest.raises(DecodeError) as info:
-        decode("/contractMarket/advancedOrders", "stopOrder", {**STOP_ORDER_NEW, "symbol": 5})
+        decode("/contractMarket/advancedOrders", "stopOrder", {**STOP_ORDER_NEW, "symbol": [5]})
     assert info.value.path == "$.data.symbol"
 
 

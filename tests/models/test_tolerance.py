@@ -25,6 +25,7 @@ from rxkucoin.models import (
     MarginPositionStatus,
     ProBalance,
     ProExecution,
+    ProExecutionLite,
     ProOrder,
     ProPosition,
     SpotBalanceChange,
@@ -405,3 +406,30 @@ def test_every_registration_is_modelled() -> None:
     for r in REGISTRATIONS:
         topic = r.prefix if r.dialect is C else f"{r.prefix}.UNIFIED"
         assert is_modelled_topic(r.dialect, topic)
+
+
+# --- numbers sent for text fields ---------------------------------------------------------------
+
+
+def test_numbers_for_text_fields_keep_their_digits() -> None:
+    raw = (
+        b'{"E":"1774977429843000000","S":"SELL","p":"0.09211","q":"10","s":"DOGE-USDT",'
+        b'"oi":428507829452754944,"ti":20801647764195330}'
+    )
+    p = decode_payload(P, "execution.lite.UNIFIED", None, raw)
+    assert isinstance(p, ProExecutionLite)
+    assert p.trade_id == "20801647764195330" and p.order_id == "428507829452754944"
+    assert p.trade_time_ns == 1774977429843000000
+
+
+def test_number_for_a_nested_text_field() -> None:
+    raw = b'{"currency":"USDT","relationContext":{"symbol":"BTC-USDT","tradeId":12,"orderId":-3}}'
+    p = decode_payload(C, "/account/balance", "account.balance", raw)
+    assert isinstance(p, SpotBalanceChange) and p.relation_context is not None
+    assert (p.relation_context.trade_id, p.relation_context.order_id) == ("12", "-3")
+
+
+def test_text_for_a_number_field_is_not_quoted_back() -> None:
+    with pytest.raises(DecodeError) as info:
+        decode_payload(P, "execution.UNIFIED", None, b'{"oi":"1","s":"X","ti":"2","E":[1]}')
+    assert info.value.path == "$.d.E"
