@@ -15,8 +15,8 @@ fields its documentation lists):
   number keeps its written digits (``0.1`` is ``Decimal("0.1")``).
 - **Text fields accept numbers** as their written digits: ids such as Pro's ``ti`` arrive as
   JSON numbers beyond 2**53 (``20801647764195330``) and become the same text
-  (`decode_lenient` quotes the number in the bytes and decodes again; the common case of
-  text arriving as text pays nothing for it).
+  (`decode_lenient` quotes the number in the bytes and decodes again, only after msgspec
+  refused it: the common case pays nothing for it).
 - **A blank string (``""``) is ``None``** whatever the field's type: ``""`` is how KuCoin
   says "not set". `blank_to_null` rewrites ``"key": ""`` to ``"key": null`` before decoding.
 - **Unknown fields are ignored and enumerations are plain** `str`: a field or enum value
@@ -110,21 +110,31 @@ def _quote_number(raw: bytes, exc: msgspec.ValidationError) -> bytes | None:
     return None if repaired == raw else repaired
 
 
-def decode_lenient(decode: Callable[[bytes], _T], raw: bytes) -> _T:
+def decode_lenient(
+    decode: Callable[[bytes], _T], raw: bytes, error: msgspec.ValidationError | None = None
+) -> _T:
     """``decode(raw)`` after the blank-to-null rewrite, quoting numbers sent for text fields.
+
+    Args:
+        decode: the payload type's decode function (`lax_decoder`).
+        raw: the payload's bytes.
+        error: what ``decode`` already raised for ``raw`` after the blank-to-null rewrite,
+            if the caller tried the fast path itself; the repairs start from it.
 
     Raises:
         Whatever ``decode`` raises for a payload no repair makes valid.
     """
     raw = blank_to_null(raw)
     for _ in range(_MAX_REPAIRS):
-        try:
-            return decode(raw)
-        except msgspec.ValidationError as exc:
-            repaired = _quote_number(raw, exc)
-            if repaired is None:
-                raise
-            raw = repaired
+        if error is None:
+            try:
+                return decode(raw)
+            except msgspec.ValidationError as exc:
+                error = exc
+        repaired = _quote_number(raw, error)
+        if repaired is None:
+            raise error
+        raw, error = repaired, None
     return decode(raw)
 
 

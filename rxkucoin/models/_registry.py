@@ -15,6 +15,7 @@ from ._base import (
     PayloadDecoder,
     Registration,
     UnknownPayload,
+    blank_to_null,
     decode_error,
     decode_lenient,
 )
@@ -113,7 +114,10 @@ def decoder_for(dialect: Dialect, topic: str, subject: str | None) -> Callable[[
 
     def typed(raw: bytes) -> Payload:
         try:
-            return decode_lenient(decode, raw)
+            try:
+                return decode(blank_to_null(raw))
+            except msgspec.ValidationError as exc:  # repairable, perhaps: a slower second try
+                return decode_lenient(decode, raw, exc)
         except Exception as exc:  # whatever reading the bytes raised: see decode_error
             raise decode_error(exc, topic=topic, root=root) from None
 
