@@ -66,7 +66,9 @@ class Snapshots(Ledger):
             "cancelledFunds": "0",
             "fee": fmt(order.fee),
             "feeCurrency": quote,
-            "stp": "",
+            # HF order answers give no STP as null (docs example, official SDK spec, whose
+            # enum rejects ""); the old /api/v1/orders answers give it as "".
+            "stp": None,
             "timeInForce": "GTC",
             "postOnly": False,
             "hidden": False,
