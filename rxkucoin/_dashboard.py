@@ -22,9 +22,18 @@ class DemoState:
     reconnects: Counter[str] = field(default_factory=Counter)
     gaps: Counter[str] = field(default_factory=Counter)
     counts: Counter[str] = field(default_factory=Counter)
-    balances: dict[str, tuple[Decimal, Decimal, Decimal]] = field(default_factory=dict)
-    positions: dict[str, tuple[int, float, float, float]] = field(default_factory=dict)
+    # a push may leave any non-identity field out: None shows as "-"
+    balances: dict[str, tuple[Decimal | None, Decimal | None, Decimal | None]] = field(
+        default_factory=dict
+    )
+    positions: dict[str, tuple[int | None, float | None, float | None, float | None]] = field(
+        default_factory=dict
+    )
     faults: deque[str] = field(default_factory=lambda: deque(maxlen=4))
+
+
+def _num(value: Decimal | float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
 
 
 _STATE_STYLE = {"live": "green", "reconnecting": "yellow", "connecting": "yellow"}
@@ -45,15 +54,19 @@ def render(state: DemoState, elapsed: float) -> RenderableType:
     for column in ("currency", "total", "available", "hold"):
         balances.add_column(column, justify="right")
     for currency, (total, available, hold) in sorted(state.balances.items()):
-        balances.add_row(currency, f"{total:.4f}", f"{available:.4f}", f"{hold:.4f}")
+        balances.add_row(currency, _num(total, ".4f"), _num(available, ".4f"), _num(hold, ".4f"))
 
     positions = Table(title="futures positions", expand=True)
     for column in ("symbol", "qty", "entry", "mark", "uPnL"):
         positions.add_column(column, justify="right")
     for symbol, (qty, entry, mark, pnl) in sorted(state.positions.items()):
-        style = "green" if pnl >= 0 else "red"
+        style = "green" if (pnl or 0) >= 0 else "red"
         positions.add_row(
-            symbol, str(qty), f"{entry:g}", f"{mark:g}", f"[{style}]{pnl:+.4f}[/{style}]"
+            symbol,
+            _num(qty, "d"),
+            _num(entry, "g"),
+            _num(mark, "g"),
+            f"[{style}]{_num(pnl, '+.4f')}[/{style}]",
         )
 
     counts = ", ".join(f"{k} {v}" for k, v in sorted(state.counts.items()))

@@ -54,7 +54,7 @@ async def strategy(streams: KucoinStreams) -> Decimal:
     async with aiter_observable(streams.spot_balance()) as balances:
         async for change in balances:
             assert_type(change, SpotBalanceChange)
-            return change.available
+            return change.available or Decimal(0)  # any non-identity field may be absent
     order = await first(streams.spot_orders(), lambda o: o.status == "done", timeout=5)
     assert_type(order, SpotOrderChange)
     return order.filled_size or Decimal(0)
