@@ -96,12 +96,12 @@ BAD_EVENTS = {
 
 @pytest.fixture
 def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimThread]:
-    """A simulator with 1 s pings (the SDK's heartbeats are exercised) and 2 s pong timeouts."""
+    """A simulator with 1 s pings (the SDK's heartbeats are exercised) and 5 s pong timeouts."""
     # requests and websocket-client honour proxy variables; loopback must never go through one
     for name in ("NO_PROXY", "no_proxy"):
         monkeypatch.setenv(name, "127.0.0.1,localhost,::1")
     before = set(threading.enumerate())
-    st = SimThread(seed=11, ping_interval_ms=1000, ping_timeout_ms=2000)
+    st = SimThread(seed=11, ping_interval_ms=1000, ping_timeout_ms=5000)
     try:
         yield st
         assert st.wait_sockets_closed() == 0, "the SDK left sockets open"
