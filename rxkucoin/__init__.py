@@ -16,6 +16,7 @@ from ._stream import TopicStream
 from .exceptions import (
     AuthError,
     BufferOverflow,
+    ClientClosed,
     ClockSkewError,
     ConnectionLost,
     CredentialsError,
@@ -36,6 +37,7 @@ __version__ = "0.1.0"
 __all__ = (
     "AuthError",
     "BufferOverflow",
+    "ClientClosed",
     "ClockSkewError",
     "ConnectionEvent",
     "ConnectionLost",

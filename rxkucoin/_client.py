@@ -96,9 +96,10 @@ class KucoinStreams:
         self._scheduler: AsyncIOScheduler | None = None
         self._rest: RestClient | None = None
         self._connections: dict[WsKey, Connection] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def __aenter__(self) -> KucoinStreams:
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self._http = aiohttp.ClientSession()
         self._scheduler = AsyncIOScheduler(loop)
         self._rest = RestClient(self._http, self._endpoints, self._credentials)
@@ -191,6 +192,7 @@ class KucoinStreams:
             backoff=self._backoff,
             report=self._report,
             pro_auth=self._pro_auth,
+            loop=self._loop,
         )
         self._connections[key] = connection
         return connection

@@ -37,6 +37,7 @@ from ._routes import Route, Sink
 from ._session import MAX_REPORTED_BYTES, Push, Rejected, Session, open_session
 from ._topics import MAX_TOPICS_PER_CONNECTION, TopicKey, batch_requests, route_keys
 from .exceptions import (
+    ClientClosed,
     ConnectionLost,
     DecodeError,
     SubscriptionRejected,
@@ -108,6 +109,8 @@ class Connection:
         pro_auth: how the Pro socket authenticates first: ``"signed"`` (the ``op: auth``
             frame, flow B; it falls back to a token after a failed attempt) or ``"token"``
             (flow A, a ``/api/v2/bullet-private`` token in the URL).
+        loop: the loop every subscribe, dispose and delivery runs on; the running loop by
+            default.
     """
 
     def __init__(
@@ -124,8 +127,11 @@ class Connection:
         ack_timeout: float = 10.0,
         report: Callable[[Exception], None] | None = None,
         pro_auth: Literal["signed", "token"] = "signed",
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         self.ws_key = ws_key
+        self._loop = loop or asyncio.get_running_loop()
+        self._closed = False
         self._http = http
         self._rest = rest
         self._scheduler = scheduler
@@ -180,7 +186,11 @@ class Connection:
         return self._topics.held
 
     def stream(self, key: TopicKey, *, with_gaps: bool = False) -> Observable[Any]:
-        """The one hot Observable of ``key`` (data only, or data and `Gap` markers)."""
+        """The one hot Observable of ``key`` (data only, or data and `Gap` markers).
+
+        It may be subscribed and disposed from any thread: both are carried out on the
+        client's loop, and data is always delivered on the loop's thread.
+        """
         cached = self._streams.get((key, with_gaps))
         if cached is not None:
             return cached
@@ -188,37 +198,80 @@ class Connection:
         def subscribe(
             observer: abc.ObserverBase[Any], _: abc.SchedulerBase | None = None
         ) -> abc.DisposableBase:
-            route = self._routes.get(key)
-            if route is None:
-                route = self._routes[key] = Route()
-            released = False
+            if self._on_loop():
+                return self._attach(key, observer, with_gaps)
+            # from another thread: attach on the loop; a dispose that comes first wins
+            attached: list[abc.DisposableBase] = []
+            disposed = False
+
+            def attach() -> None:
+                if not disposed:
+                    attached.append(self._attach(key, observer, with_gaps))
 
             def dispose() -> None:
-                nonlocal released
-                if released:
-                    return
-                released = True
-                sinks = route.full if with_gaps else route.data
-                if sink in sinks:
-                    # a new list, so that a delivery walking the old one is not disturbed
-                    sinks_now = [s for s in sinks if s is not sink]
-                    if with_gaps:
-                        route.full = sinks_now
-                    else:
-                        route.data = sinks_now
-                self._release(key)
+                nonlocal disposed
+                disposed = True
+                self._on_loop_soon(lambda: [d.dispose() for d in attached])
 
-            sink = Sink(observer, self._report, dispose)
-            if with_gaps:
-                route.full = [*route.full, sink]
-            else:
-                route.data = [*route.data, sink]
-            self._acquire(key)
+            self._on_loop_soon(attach)
             return Disposable(dispose)
 
         stream: Observable[Any] = reactivex.create(subscribe)
         self._streams[(key, with_gaps)] = stream
         return stream
+
+    def _on_loop(self) -> bool:
+        try:
+            return asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            return False
+
+    def _on_loop_soon(self, action: Callable[[], object]) -> None:
+        """Run ``action`` on the loop: now if this is the loop's thread, else soon."""
+        if self._on_loop():
+            action()
+            return
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nothing left to do
+            self._loop.call_soon_threadsafe(action)
+
+    def _attach(
+        self, key: TopicKey, observer: abc.ObserverBase[Any], with_gaps: bool
+    ) -> abc.DisposableBase:
+        """Add a subscriber to ``key``'s route (on the loop)."""
+        if self._closed:
+            observer.on_error(ClientClosed(f"{key} belongs to a closed KucoinStreams"))
+            return Disposable()
+        route = self._routes.get(key)
+        if route is None:
+            route = self._routes[key] = Route()
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if released:
+                return
+            released = True
+            sinks = route.full if with_gaps else route.data
+            if sink in sinks:
+                # a new list, so that a delivery walking the old one is not disturbed
+                sinks_now = [s for s in sinks if s is not sink]
+                if with_gaps:
+                    route.full = sinks_now
+                else:
+                    route.data = sinks_now
+            if not self._closed:
+                self._release(key)
+
+        def dispose() -> None:
+            self._on_loop_soon(release)
+
+        sink = Sink(observer, self._report, release)
+        if with_gaps:
+            route.full = [*route.full, sink]
+        else:
+            route.data = [*route.data, sink]
+        self._acquire(key)
+        return Disposable(dispose)
 
     @property
     def settled(self) -> bool:
@@ -383,18 +436,24 @@ class Connection:
     # --- the socket's life ----------------------------------------------------------
 
     def close_now(self) -> asyncio.Task[None] | None:
-        """Drop every topic and close the socket without unsubscribing (client shutdown).
+        """Close for good (client shutdown): complete every stream, drop every topic and
+        close the socket without unsubscribing. A later subscribe gets `ClientClosed`.
 
         Returns:
             The socket's task, to await its cleanup, or ``None`` if no socket was open.
         """
+        self._closed = True
         task = self._task
         link, self._link = self._link, None
         self._topics.clear()
         self._invalidate_routes()
+        routes, self._routes = list(self._routes.values()), {}
+        for route in routes:
+            route.complete()
         if link is not None:
             link.dispose()
             self.state.on_next(ConnectionState.CLOSED)
+        self._changed.set()
         return task
 
     def _subscribe_socket(

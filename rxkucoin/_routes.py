@@ -91,3 +91,8 @@ class Route:
         sinks, self.data, self.full = self.data + self.full, [], []
         for sink in sinks:
             sink.on_error(error)
+
+    def complete(self) -> None:
+        sinks, self.data, self.full = self.data + self.full, [], []
+        for sink in sinks:
+            sink.on_completed()

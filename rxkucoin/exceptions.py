@@ -12,6 +12,7 @@ RxKucoinError
 │   └── ServerError           retryable: HTTP 5xx or 500000
 ├── SubscriptionRejected      fatal for one topic: the server refused to subscribe it
 ├── BufferOverflow            an async-iterator consumer fell too far behind
+├── ClientClosed              a stream used after its KucoinStreams was closed
 └── TransportError            retryable: timeout or connection failure before an answer
     └── ConnectionLost        retryable: a live socket died (drop, missed pongs, 24 h cut,
                               expired token, no welcome)
@@ -28,6 +29,7 @@ from __future__ import annotations
 __all__ = (
     "AuthError",
     "BufferOverflow",
+    "ClientClosed",
     "ClockSkewError",
     "ConnectionLost",
     "CredentialsError",
@@ -188,6 +190,14 @@ class BufferOverflow(RxKucoinError):
             "raise the buffer size or consume faster"
         )
         self.capacity = capacity
+
+
+class ClientClosed(RxKucoinError):
+    """The `KucoinStreams` a stream belongs to was closed.
+
+    Closing a client completes every stream it handed out; subscribing one of them again
+    afterwards fails with this error instead of opening a socket nobody will close.
+    """
 
 
 def is_retryable(error: BaseException) -> bool:

@@ -12,6 +12,7 @@ import rxkucoin.models
 EXPECTED_TOP = {
     "AuthError",
     "BufferOverflow",
+    "ClientClosed",
     "ClockSkewError",
     "ConnectionEvent",
     "ConnectionLost",

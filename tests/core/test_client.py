@@ -221,3 +221,53 @@ async def test_rejected_credentials_report_one_exception_event(
         with pytest.raises(AuthError):
             await streams.ready(timeout=5)
         assert kinds.count("exception") == 1
+
+
+async def test_aclose_completes_every_stream_and_a_later_subscribe_is_client_closed(
+    sim: Simulator, creds: Credentials
+) -> None:
+    from rxkucoin import ClientClosed
+
+    streams = KucoinStreams(creds, endpoints=sim.endpoints)
+    async with streams:
+        orders = streams.spot_orders()
+        ended: list[str] = []
+        orders.subscribe(on_completed=lambda: ended.append("data"))
+        orders.with_gaps().subscribe(on_completed=lambda: ended.append("gaps"))
+        async with aiter_observable(streams.futures_positions()) as positions:
+            await streams.ready(timeout=10)
+            await streams.aclose()
+            assert sorted(ended) == ["data", "gaps"]
+            assert [p async for p in positions] == []  # the async for ends
+        errors: list[Exception] = []
+        orders.subscribe(on_error=errors.append)
+        assert len(errors) == 1 and isinstance(errors[0], ClientClosed)
+        await until(lambda: sum(sim.stats.live_connections.values()) == 0)
+
+
+async def test_subscribe_and_dispose_from_another_thread_run_on_the_loop(
+    sim: Simulator, creds: Credentials
+) -> None:
+    import threading
+
+    async with KucoinStreams(creds, endpoints=sim.endpoints) as streams:
+        seen_on: set[int] = set()
+        orders = streams.spot_orders()
+        subscription: list[Any] = []
+        worker = threading.Thread(
+            target=lambda: subscription.append(
+                orders.subscribe(lambda _: seen_on.add(threading.get_ident()))
+            )
+        )
+        worker.start()
+        worker.join()
+        conn = streams.connection(WsKey.SPOT_PRIVATE_V1)
+        await until(lambda: bool(conn.topics))
+        await streams.ready(timeout=10)
+        sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+        await until(lambda: bool(seen_on))
+        assert seen_on == {threading.get_ident()}  # delivered on the loop's thread
+        closer = threading.Thread(target=subscription[0].dispose)
+        closer.start()
+        closer.join()
+        await until(lambda: not conn.topics and conn.state.value is ConnectionState.CLOSED)
