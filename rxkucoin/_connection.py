@@ -9,7 +9,7 @@ cleanly at its 24 h cut, and the same fresh-token path with backoff serves both 
 without the hot loop an immediate ``repeat`` would risk.
 
 Pushes do not travel through Rx operators on their way in: the session's callback decodes
-each push once and hands it to its topics' subscribers by dict lookup (`_routes`).
+each push once and hands it to its topics' subscribers by dict lookup (`_router`).
 """
 
 from __future__ import annotations
@@ -18,61 +18,35 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, Final, Literal
 
 import aiohttp
-import msgspec
 import reactivex
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 from reactivex.subject import BehaviorSubject, Subject
 
 from ._auth import Credentials
-from ._events import UNDECODABLE, ConnectionEvent, ConnectionState, EventKind, Gap
-from ._frames import ClassicMessage
+from ._events import ConnectionEvent, ConnectionState, EventKind
 from ._registry import TopicRegistry
 from ._rest import RestClient
-from ._routes import Route, Sink
-from ._session import MAX_REPORTED_BYTES, Push, Rejected, Session, open_session
-from ._topics import MAX_TOPICS_PER_CONNECTION, TopicKey, batch_requests, route_keys
+from ._router import Router
+from ._routes import Sink
+from ._session import Rejected, Session, open_session
+from ._topics import MAX_TOPICS_PER_CONNECTION, TopicKey, batch_requests
 from .exceptions import (
     ClientClosed,
     ConnectionLost,
-    DecodeError,
     SubscriptionRejected,
     is_retryable,
 )
 from .keys import Dialect, Endpoints, WsKey
-from .models._base import Payload
-from .models._registry import decoder_for
 from .operators import exponential_backoff, retry_with_backoff, share_resettable
 
 __all__ = ("Connection",)
 
 log = logging.getLogger("rxkucoin.connection")
-
-#: Decoders and routes are cached per push kind; a server pushing endless distinct topics
-#: must not grow them for ever.
-_MAX_CACHED = 1024
-
-
-class _Symbol(msgspec.Struct):
-    symbol: Any = None  # Classic payloads
-    s: Any = None  # Pro payloads
-
-
-_SYMBOL: Final = msgspec.json.Decoder(_Symbol)
-
-
-def _symbol_of(raw: bytes, dialect: Dialect) -> str | None:
-    """The symbol of a payload that failed to decode, if it can still be read."""
-    try:
-        found = _SYMBOL.decode(raw)
-    except Exception:
-        return None
-    value = found.symbol if dialect is Dialect.CLASSIC else found.s
-    return value if isinstance(value, str) and value else None
 
 
 def _is_live(state: ConnectionState) -> bool:
@@ -145,22 +119,13 @@ class Connection:
         self.state: BehaviorSubject[ConnectionState] = BehaviorSubject(ConnectionState.IDLE)
         self.events: Subject[ConnectionEvent] = Subject()
         self.token_fetches = 0
-        #: pushes that arrived but could not be decoded (each one a Gap on its topics)
-        self.undecodable = 0
-        #: frames whose envelope could not be read at all (each one an ``exception`` event)
-        self.bad_frames = 0
 
         self._topics = TopicRegistry()
-        self._routes: dict[TopicKey, Route] = {}
-        # push kind -> decoder; (topic, payload symbol) -> routes, cleared when topics change
-        self._decoders: dict[tuple[str, str | None], Callable[[bytes], Payload]] = {}
-        self._route_cache: dict[tuple[str, str | None], tuple[Route, ...]] = {}
-        self._streams: dict[tuple[TopicKey, bool], Observable[Any]] = {}
+        self._router = Router(ws_key, holds=self._topics.holds, emit=self._emit)
         self._session: Session | None = None
         self._task: asyncio.Task[None] | None = None
         self._link: abc.DisposableBase | None = None
         self._ever_live = False
-        self._outage: tuple[float, str, set[TopicKey]] | None = None
         self._flush_scheduled = False
         self._changed = asyncio.Event()  # set whenever acks or the state change
         self._fatal: Exception | None = None
@@ -181,6 +146,16 @@ class Connection:
     # --- public surface used by the client ------------------------------------------
 
     @property
+    def undecodable(self) -> int:
+        """Pushes that arrived but could not be decoded (each one a Gap on its topics)."""
+        return self._router.undecodable
+
+    @property
+    def bad_frames(self) -> int:
+        """Frames whose envelope could not be read at all (each one an ``exception`` event)."""
+        return self._router.bad_frames
+
+    @property
     def topics(self) -> frozenset[TopicKey]:
         """The topics currently held by at least one subscriber."""
         return self._topics.held
@@ -191,9 +166,6 @@ class Connection:
         It may be subscribed and disposed from any thread: both are carried out on the
         client's loop, and data is always delivered on the loop's thread.
         """
-        cached = self._streams.get((key, with_gaps))
-        if cached is not None:
-            return cached
 
         def subscribe(
             observer: abc.ObserverBase[Any], _: abc.SchedulerBase | None = None
@@ -216,9 +188,7 @@ class Connection:
             self._on_loop_soon(attach)
             return Disposable(dispose)
 
-        stream: Observable[Any] = reactivex.create(subscribe)
-        self._streams[(key, with_gaps)] = stream
-        return stream
+        return reactivex.create(subscribe)
 
     def _on_loop(self) -> bool:
         try:
@@ -241,9 +211,7 @@ class Connection:
         if self._closed:
             observer.on_error(ClientClosed(f"{key} belongs to a closed KucoinStreams"))
             return Disposable()
-        route = self._routes.get(key)
-        if route is None:
-            route = self._routes[key] = Route()
+        route = self._router.route(key)
         released = False
 
         def release() -> None:
@@ -261,6 +229,7 @@ class Connection:
                     route.data = sinks_now
             if not self._closed:
                 self._release(key)
+                self._router.prune(key)
 
         def dispose() -> None:
             self._on_loop_soon(release)
@@ -294,7 +263,7 @@ class Connection:
     # --- reference counting -----------------------------------------------------------
 
     def _acquire(self, key: TopicKey) -> None:
-        self._invalidate_routes()
+        self._router.invalidate()
         if not self._topics.acquire(key):
             return
         if len(self._topics.held) > MAX_TOPICS_PER_CONNECTION:
@@ -317,7 +286,7 @@ class Connection:
     def _release(self, key: TopicKey) -> None:
         if not self._topics.release(key):
             return
-        self._invalidate_routes()
+        self._router.invalidate()
         if not self._topics.held:
             self._close()
         elif self._topics.has_pending:
@@ -326,7 +295,6 @@ class Connection:
     def _close(self) -> None:
         """The last topic left: unsubscribe what the server still has, then close."""
         link, self._link = self._link, None
-        self._outage = None
         server_side = self._topics.server_subscriptions()
         self._topics.clear()
         if link is None:
@@ -415,9 +383,7 @@ class Connection:
         self._changed.set()
 
     def _went_live(self, keys: list[TopicKey]) -> None:
-        now = time.time()
-        for key in keys:
-            self._close_gap(key, now)
+        self._router.went_live(keys)
 
     def _retry_later(self, batch: tuple[TopicKey, ...], exc: Rejected) -> bool:
         """Subscribe ``batch`` again after a pause; ``False`` once it was refused too often."""
@@ -446,10 +412,7 @@ class Connection:
         task = self._task
         link, self._link = self._link, None
         self._topics.clear()
-        self._invalidate_routes()
-        routes, self._routes = list(self._routes.values()), {}
-        for route in routes:
-            route.complete()
+        self._router.complete_all()
         if link is not None:
             link.dispose()
             self.state.on_next(ConnectionState.CLOSED)
@@ -516,8 +479,8 @@ class Connection:
         session = await open_session(
             self._http,
             self.ws_key,
-            self._on_push,
-            on_bad_frame=self._on_bad_frame,
+            self._router.on_push,
+            on_bad_frame=self._router.on_bad_frame,
             token=token,
             credentials=self._credentials,
             endpoints=self._endpoints,
@@ -530,21 +493,7 @@ class Connection:
 
     def _begin_outage(self, session: Session, exc: Exception) -> None:
         lost = self._topics.socket_lost()
-        if self._outage is None:
-            self._outage = (session.last_frame_at, str(exc), lost)
-        else:
-            self._outage[2].update(lost)
-
-    def _close_gap(self, key: TopicKey, now: float) -> None:
-        if self._outage is None or key not in self._outage[2]:
-            return
-        start, cause, topics = self._outage
-        topics.discard(key)
-        if not topics:
-            self._outage = None
-        route = self._routes.get(key)
-        if route is not None:
-            route.gap(Gap(self.ws_key, (str(key),), start, now, cause))
+        self._router.outage_began(lost, session.last_frame_at, str(exc))
 
     def _on_retry(self, error: Exception, attempt: int, delay: float) -> None:
         self._emit("reconnect", f"retry {attempt + 1} in {delay:.2f} s: {error}", error)
@@ -559,7 +508,6 @@ class Connection:
     def _on_fatal(self, error: Exception) -> None:
         self._fatal = error
         self._link = None
-        self._outage = None
         self._emit("exception", str(error), error)
         self.state.on_next(ConnectionState.FAILED)
         for key in self._topics.held:
@@ -570,66 +518,7 @@ class Connection:
         self._changed.set()
         if emit:
             self._emit("exception", str(error), error)
-        self._invalidate_routes()
-        route = self._routes.pop(key, None)
-        if route is not None:
-            route.fail(error)
-
-    # --- routing ----------------------------------------------------------------------
-
-    def _on_push(self, frame: Push) -> None:
-        subject = frame.subject if isinstance(frame, ClassicMessage) else None
-        kind = (frame.topic, subject)
-        decode = self._decoders.get(kind)
-        if decode is None:
-            if len(self._decoders) >= _MAX_CACHED:
-                self._decoders.clear()
-            decode = self._decoders[kind] = decoder_for(self.ws_key.dialect, frame.topic, subject)
-        raw = bytes(frame.data)
-        try:
-            payload = decode(raw)
-        except Exception as exc:  # DecodeError, or anything a hostile payload provokes
-            self._undecodable(frame.topic, raw, exc)
-            return
-        where = (frame.topic, getattr(payload, "symbol", None))
-        routes = self._route_cache.get(where)
-        if routes is None:
-            if len(self._route_cache) >= _MAX_CACHED:
-                self._route_cache.clear()
-            routes = self._route_cache[where] = self._held_routes(route_keys(self.ws_key, *where))
-        for route in routes:
-            route.deliver(payload)
-
-    def _held_routes(self, keys: Iterable[TopicKey]) -> tuple[Route, ...]:
-        return tuple(self._routes[k] for k in keys if k in self._routes and self._topics.holds(k))
-
-    def _undecodable(self, topic: str, raw: bytes, exc: Exception) -> None:
-        """A push that arrived but cannot be decoded: a Gap on its topics, and an event."""
-        self.undecodable += 1
-        error = (
-            exc
-            if isinstance(exc, DecodeError)
-            else DecodeError(f"{type(exc).__name__}: {exc}", topic=topic)
-        )
-        raw = raw[:MAX_REPORTED_BYTES]
-        self._emit("exception", str(error), error, raw=raw)
-        symbol = _symbol_of(raw, self.ws_key.dialect)
-        keys = list(route_keys(self.ws_key, topic, symbol))
-        if symbol is None:  # any per-symbol stream of this topic may have lost it
-            names = {k.name for k in keys}
-            selectors = {k.selector for k in keys}
-            keys += [k for k in self._topics.held if k.name in names and k.selector in selectors]
-        now = time.time()
-        for route in self._held_routes(dict.fromkeys(keys)):
-            route.gap(Gap(self.ws_key, (topic,), now, now, UNDECODABLE, raw=raw, error=error))
-
-    def _on_bad_frame(self, raw: bytes, exc: Exception) -> None:
-        """A frame whose envelope cannot be read (or whose handling failed)."""
-        self.bad_frames += 1
-        self._emit("exception", f"unreadable frame skipped: {exc}", exc, raw=raw)
-
-    def _invalidate_routes(self) -> None:
-        self._route_cache.clear()
+        self._router.fail(key, error)
 
     def _emit(
         self,

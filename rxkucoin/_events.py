@@ -79,6 +79,11 @@ class Gap:
         cause: why the link dropped, or ``"undecodable"``.
         raw: the undecodable push's bytes (at most 64 KiB); ``None`` for an outage.
         error: why the push could not be decoded (a `DecodeError`); ``None`` for an outage.
+        last_item_ns: the server's time, in ns, of the last push this topic delivered
+            before the outage, where the wire gives one (Pro ``P``; Classic ``ts`` of order
+            and stop-order pushes): pushes sent after it may be lost, so a REST
+            reconciliation can start there rather than at ``start``, which is when the
+            last frame *arrived*. ``None`` when unknown.
     """
 
     ws_key: WsKey
@@ -88,6 +93,7 @@ class Gap:
     cause: str
     raw: bytes | None = field(default=None, repr=False)
     error: Exception | None = None
+    last_item_ns: int | None = None
 
     @property
     def duration(self) -> float:

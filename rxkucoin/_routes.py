@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from reactivex import abc
 
 from ._events import Gap
+from .keys import WsKey
 from .models._base import Payload
 
 __all__ = ("Route", "Sink")
@@ -69,19 +71,46 @@ class Route:
 
     Plain lists rather than Subjects: delivering a push is the hot path, and a list walk
     skips the Subject's lock and observer wrappers. Sinks guard themselves.
+
+    A route in an outage owes its gap-marked subscribers a `Gap` and pays it before the
+    next item, whatever comes first: the topic's new acknowledgement or a push.
+
+    Attributes:
+        outage: ``(start, cause)`` while the route owes a Gap, else ``None``.
+        last_ns: the server time (ns) of the last push delivered, where the wire gives one.
     """
 
-    __slots__ = ("data", "full")
+    __slots__ = ("data", "full", "last_ns", "name", "outage", "ws_key")
 
-    def __init__(self) -> None:
+    def __init__(self, ws_key: WsKey, name: str) -> None:
+        self.ws_key = ws_key
+        self.name = name
         self.data: list[Sink] = []
         self.full: list[Sink] = []
+        self.outage: tuple[float, str] | None = None
+        self.last_ns: int | None = None
 
-    def deliver(self, payload: Payload) -> None:
+    def deliver(self, payload: Payload, server_ns: int | None = None) -> None:
+        if self.outage is not None:
+            self.end_outage(time.time())
+        if server_ns is not None:
+            self.last_ns = server_ns
         for sink in self.data:
             sink.on_next(payload)
         for sink in self.full:
             sink.on_next(payload)
+
+    def begin_outage(self, start: float, cause: str) -> None:
+        """The topic's socket died; keep the first start and cause of a running outage."""
+        if self.outage is None:
+            self.outage = (start, cause)
+
+    def end_outage(self, end: float) -> None:
+        """Pay the Gap this route owes, if any."""
+        if self.outage is None:
+            return
+        (start, cause), self.outage = self.outage, None
+        self.gap(Gap(self.ws_key, (self.name,), start, end, cause, last_item_ns=self.last_ns))
 
     def gap(self, gap: Gap) -> None:
         for sink in self.full:

@@ -1,0 +1,209 @@
+"""From pushes to subscribers: decode once, route by dict lookup, and owe each topic its Gap.
+
+The router holds one `Route` per topic with subscribers. A push is decoded once (decoders
+cached per push kind) and handed to every route it belongs to (routes cached per topic and
+payload symbol). A push that cannot be decoded becomes a `Gap` on its routes and an event.
+
+Outages are kept per route: when a socket dies, each route that was live on it records when
+its last frame came and why the link dropped. The route then owes its ``with_gaps()``
+subscribers a `Gap`, and pays it before anything else: when the topic is acknowledged
+again, or when the first push of the new socket reaches it, whichever comes first. So a
+Gap always precedes the data after it, by construction, whatever order the socket's
+frames and the acknowledgements are processed in.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, Final
+
+import msgspec
+
+from ._events import UNDECODABLE, EventKind, Gap
+from ._frames import ClassicMessage, ProPush
+from ._routes import Route
+from ._session import MAX_REPORTED_BYTES, Push
+from ._topics import TopicKey, route_keys
+from .exceptions import DecodeError
+from .keys import Dialect, WsKey
+from .models._base import Payload
+from .models._registry import decoder_for
+
+__all__ = ("Router",)
+
+log = logging.getLogger("rxkucoin.connection")
+
+#: Decoders and routes are cached per push kind; a server pushing endless distinct topics
+#: must not grow them for ever.
+MAX_CACHED: Final = 1024
+
+Emit = Callable[..., None]
+
+
+class _Symbol(msgspec.Struct):
+    symbol: Any = None  # Classic payloads
+    s: Any = None  # Pro payloads
+
+
+_SYMBOL: Final = msgspec.json.Decoder(_Symbol)
+
+
+def _symbol_of(raw: bytes, dialect: Dialect) -> str | None:
+    """The symbol of a payload that failed to decode, if it can still be read."""
+    try:
+        found = _SYMBOL.decode(raw)
+    except Exception:
+        return None
+    value = found.symbol if dialect is Dialect.CLASSIC else found.s
+    return value if isinstance(value, str) and value else None
+
+
+def _server_time_ns(frame: Push, payload: Payload) -> int | None:
+    """The server's time of a push, in ns, where the wire gives one: Pro ``P``; Classic
+    ``ts`` of the payloads that carry it in ns (orders, stop orders)."""
+    if isinstance(frame, ProPush):
+        return frame.push_time_ns
+    ts = getattr(payload, "ts", None)
+    return ts if isinstance(ts, int) and ts > 10**17 else None
+
+
+class Router:
+    """The routes of one connection.
+
+    Args:
+        ws_key: the connection's WsKey.
+        holds: whether a topic is held (only held topics receive pushes).
+        emit: ``emit(kind, detail, error=None, raw=None)`` reports an event.
+    """
+
+    def __init__(self, ws_key: WsKey, *, holds: Callable[[TopicKey], bool], emit: Emit) -> None:
+        self.ws_key = ws_key
+        self._holds = holds
+        self._emit = emit
+        self.routes: dict[TopicKey, Route] = {}
+        #: pushes that arrived but could not be decoded (each one a Gap on its topics)
+        self.undecodable = 0
+        #: frames whose envelope could not be read at all (each one an ``exception`` event)
+        self.bad_frames = 0
+        self._decoders: dict[tuple[str, str | None], Callable[[bytes], Payload]] = {}
+        self._cache: dict[tuple[str, str | None], tuple[Route, ...]] = {}
+
+    # --- routes ---------------------------------------------------------------------------
+
+    def route(self, key: TopicKey) -> Route:
+        """``key``'s route, made on first use."""
+        route = self.routes.get(key)
+        if route is None:
+            route = self.routes[key] = Route(self.ws_key, str(key))
+            self._cache.clear()
+        return route
+
+    def prune(self, key: TopicKey) -> None:
+        """Forget ``key``'s route once nobody subscribes to it."""
+        route = self.routes.get(key)
+        if route is not None and not route.data and not route.full:
+            del self.routes[key]
+            self._cache.clear()
+
+    def invalidate(self) -> None:
+        """The held topics changed: routes are looked up afresh."""
+        self._cache.clear()
+
+    def fail(self, key: TopicKey, error: Exception) -> None:
+        """Error ``key``'s subscribers and forget the route."""
+        self._cache.clear()
+        route = self.routes.pop(key, None)
+        if route is not None:
+            route.fail(error)
+
+    def complete_all(self) -> None:
+        """Complete every subscriber of every route (the client is closing)."""
+        routes, self.routes = list(self.routes.values()), {}
+        self._cache.clear()
+        for route in routes:
+            route.complete()
+
+    # --- outages and gaps -----------------------------------------------------------------
+
+    def outage_began(self, keys: Iterable[TopicKey], start: float, cause: str) -> None:
+        """The socket that ``keys`` were live on died; each route owes a Gap from ``start``.
+
+        A route already in an outage keeps its first start and cause.
+        """
+        for key in keys:
+            route = self.routes.get(key)
+            if route is not None:
+                route.begin_outage(start, cause)
+
+    def went_live(self, keys: Iterable[TopicKey]) -> None:
+        """``keys`` are acknowledged again: each route pays the Gap it owes, now."""
+        now = time.time()
+        for key in keys:
+            route = self.routes.get(key)
+            if route is not None:
+                route.end_outage(now)
+
+    def outages(self) -> dict[TopicKey, float]:
+        """Routes owing a Gap, with the start of their outage."""
+        return {k: r.outage[0] for k, r in self.routes.items() if r.outage is not None}
+
+    # --- pushes ---------------------------------------------------------------------------
+
+    def on_push(self, frame: Push) -> None:
+        """Decode one push and deliver it to every held topic it belongs to."""
+        subject = frame.subject if isinstance(frame, ClassicMessage) else None
+        kind = (frame.topic, subject)
+        decode = self._decoders.get(kind)
+        if decode is None:
+            if len(self._decoders) >= MAX_CACHED:
+                self._decoders.clear()
+            decode = self._decoders[kind] = decoder_for(self.ws_key.dialect, frame.topic, subject)
+        raw = bytes(frame.data)
+        try:
+            payload = decode(raw)
+        except Exception as exc:  # DecodeError, or anything a hostile payload provokes
+            self._undecodable(frame.topic, raw, exc)
+            return
+        where = (frame.topic, getattr(payload, "symbol", None))
+        routes = self._cache.get(where)
+        if routes is None:
+            if len(self._cache) >= MAX_CACHED:
+                self._cache.clear()
+            routes = self._cache[where] = self._held(route_keys(self.ws_key, *where))
+        if routes:
+            server_ns = _server_time_ns(frame, payload)
+            for route in routes:
+                route.deliver(payload, server_ns)
+
+    def _held(self, keys: Iterable[TopicKey]) -> tuple[Route, ...]:
+        return tuple(self.routes[k] for k in keys if k in self.routes and self._holds(k))
+
+    def _undecodable(self, topic: str, raw: bytes, exc: Exception) -> None:
+        """A push that arrived but cannot be decoded: a Gap on its topics, and an event."""
+        self.undecodable += 1
+        error = (
+            exc
+            if isinstance(exc, DecodeError)
+            else DecodeError(f"{type(exc).__name__}: {exc}", topic=topic)
+        )
+        raw = raw[:MAX_REPORTED_BYTES]
+        log.warning("%s: undecodable push on %s: %s", self.ws_key.value, topic, error)
+        self._emit("exception", str(error), error, raw=raw)
+        symbol = _symbol_of(raw, self.ws_key.dialect)
+        keys = list(route_keys(self.ws_key, topic, symbol))
+        if symbol is None:  # any per-symbol stream of this topic may have lost it
+            names = {k.name for k in keys}
+            selectors = {k.selector for k in keys}
+            keys += [k for k in self.routes if k.name in names and k.selector in selectors]
+        now = time.time()
+        for route in self._held(dict.fromkeys(keys)):
+            route.gap(Gap(self.ws_key, (topic,), now, now, UNDECODABLE, raw=raw, error=error))
+
+    def on_bad_frame(self, raw: bytes, exc: Exception) -> None:
+        """A frame whose envelope cannot be read (or whose handling failed)."""
+        self.bad_frames += 1
+        log.warning("%s: unreadable frame skipped: %s", self.ws_key.value, exc)
+        kind: EventKind = "exception"
+        self._emit(kind, f"unreadable frame skipped: {exc}", exc, raw=raw)
