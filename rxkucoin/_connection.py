@@ -85,6 +85,10 @@ class Connection:
             (flow A, a ``/api/v2/bullet-private`` token in the URL).
         loop: the loop every subscribe, dispose and delivery runs on; the running loop by
             default.
+        close_timeout: seconds a clean close (unsubscribe, close frame) may take before the
+            socket is dropped.
+        max_attempts: give up after this many failed reconnects in a row (the streams then
+            error with the last cause); ``None`` retries for ever.
     """
 
     def __init__(
@@ -102,6 +106,8 @@ class Connection:
         report: Callable[[Exception], None] | None = None,
         pro_auth: Literal["signed", "token"] = "signed",
         loop: asyncio.AbstractEventLoop | None = None,
+        close_timeout: float = 5.0,
+        max_attempts: int | None = None,
     ) -> None:
         self.ws_key = ws_key
         self._loop = loop or asyncio.get_running_loop()
@@ -114,7 +120,11 @@ class Connection:
         self._welcome_timeout = welcome_timeout
         self._ack_timeout = ack_timeout
         self._report = report or (lambda exc: log.error("rxkucoin: %s", exc))
-        self._pro_signed = credentials is not None and pro_auth == "signed"
+        self._pro_auth_choice = credentials is not None and pro_auth == "signed"
+        self._pro_signed = self._pro_auth_choice
+        self._close_timeout = close_timeout
+        #: why the connection last failed to open or dropped; ``None`` while live
+        self.last_error: Exception | None = None
 
         self.state: BehaviorSubject[ConnectionState] = BehaviorSubject(ConnectionState.IDLE)
         self.events: Subject[ConnectionEvent] = Subject()
@@ -139,6 +149,7 @@ class Connection:
                 is_retryable=is_retryable,
                 is_live=_is_live,
                 on_retry=self._on_retry,
+                max_attempts=max_attempts,
             ),
             share_resettable(),
         )
@@ -444,7 +455,11 @@ class Connection:
             if session.closed.done():
                 raise session.closed.result()
             kind: EventKind = "reconnected" if self._ever_live else "open"
+            if self._ever_live:
+                log.info("%s: live again, %d topics", self.ws_key.value, self._topics.live_count)
             self._ever_live = True
+            self.last_error = None
+            self._pro_signed = self._pro_auth_choice
             self._emit(kind, f"topics live: {self._topics.live_count}")
             observer.on_next(ConnectionState.LIVE)
             if self._topics.has_pending:
@@ -462,7 +477,9 @@ class Connection:
                 and session is None
                 and self._credentials is not None
             ):
-                self._pro_signed = not self._pro_signed  # prefer signed auth, fall back to A
+                # the signed handshake failed: the next attempt uses a token (flow A); the
+                # user's choice comes back once a socket is live
+                self._pro_signed = False
             observer.on_error(exc)
         finally:
             if self._session is session:
@@ -496,6 +513,23 @@ class Connection:
         self._router.outage_began(lost, session.last_frame_at, str(exc))
 
     def _on_retry(self, error: Exception, attempt: int, delay: float) -> None:
+        self.last_error = error
+        if self._ever_live:
+            log.info(
+                "%s: link lost (%s); retry %d in %.2f s",
+                self.ws_key.value,
+                error,
+                attempt + 1,
+                delay,
+            )
+        else:
+            log.warning(
+                "%s: cannot connect (%s); retry %d in %.2f s",
+                self.ws_key.value,
+                error,
+                attempt + 1,
+                delay,
+            )
         self._emit("reconnect", f"retry {attempt + 1} in {delay:.2f} s: {error}", error)
 
     def _on_state(self, state: ConnectionState) -> None:
@@ -506,6 +540,8 @@ class Connection:
             self._report(exc)
 
     def _on_fatal(self, error: Exception) -> None:
+        log.error("%s: stopped for good: %s", self.ws_key.value, error)
+        self.last_error = error
         self._fatal = error
         self._link = None
         self._emit("exception", str(error), error)

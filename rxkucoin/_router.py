@@ -140,10 +140,21 @@ class Router:
     def went_live(self, keys: Iterable[TopicKey]) -> None:
         """``keys`` are acknowledged again: each route pays the Gap it owes, now."""
         now = time.time()
+        gaps: list[tuple[float, str]] = []
         for key in keys:
             route = self.routes.get(key)
-            if route is not None:
+            if route is not None and route.outage is not None:
+                gaps.append(route.outage)
                 route.end_outage(now)
+        if gaps:
+            start, cause = min(gaps)
+            log.warning(
+                "%s: gap on %d topic(s), %.1f s since the last frame (%s); reconcile by REST",
+                self.ws_key.value,
+                len(gaps),
+                now - start,
+                cause,
+            )
 
     def outages(self) -> dict[TopicKey, float]:
         """Routes owing a Gap, with the start of their outage."""

@@ -64,6 +64,7 @@ def retry_with_backoff(
     is_retryable: Callable[[Exception], bool] = _default_is_retryable,
     is_live: Callable[[_T], bool] = lambda _: True,
     on_retry: Callable[[Exception, int, float], None] | None = None,
+    max_attempts: int | None = None,
 ) -> _Operator[_T]:
     """Resubscribe to the source after a retryable error, waiting longer each time.
 
@@ -78,6 +79,8 @@ def retry_with_backoff(
         is_retryable: which errors are worth another try.
         is_live: which values prove the source is healthy again.
         on_retry: told ``(error, attempt, delay)`` before each wait.
+        max_attempts: give up after this many retries in a row without a live value: the
+            last error then passes through. ``None`` (the default) retries for ever.
     """
     delay_for = backoff or exponential_backoff()
 
@@ -101,7 +104,9 @@ def retry_with_backoff(
                 nonlocal attempt
                 if stopped:
                     return
-                if not is_retryable(error):
+                if not is_retryable(error) or (
+                    max_attempts is not None and attempt >= max_attempts
+                ):
                     observer.on_error(error)
                     return
                 wait = delay_for(attempt)

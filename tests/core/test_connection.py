@@ -42,7 +42,9 @@ MakeConnection = Callable[..., Connection]
 
 @pytest.fixture
 def connect(sim: Simulator, creds: Credentials, http: aiohttp.ClientSession) -> MakeConnection:
-    def make(key: WsKey = SPOT, credentials: Credentials | None = None) -> Connection:
+    def make(
+        key: WsKey = SPOT, credentials: Credentials | None = None, **options: Any
+    ) -> Connection:
         used = credentials or creds
         rest = RestClient(http, sim.endpoints, used, timeout=1.0)
         scheduler = AsyncIOScheduler(asyncio.get_running_loop())
@@ -55,6 +57,7 @@ def connect(sim: Simulator, creds: Credentials, http: aiohttp.ClientSession) -> 
             backoff=lambda attempt: 0.05,
             welcome_timeout=1.0,
             ack_timeout=2.0,
+            **options,
         )
 
     return make
@@ -380,8 +383,7 @@ async def test_balance_stream_types(sim: Simulator, connect: MakeConnection) -> 
 
 @pytest.mark.parametrize("sim", WIRES, indirect=True)
 async def test_pro_token_flow_and_binary_frames(sim: Simulator, connect: MakeConnection) -> None:
-    conn = connect(WsKey.PRIVATE_PRO_V2)
-    conn._pro_signed = False  # flow A, as with pro_auth="token"
+    conn = connect(WsKey.PRIVATE_PRO_V2, pro_auth="token")  # flow A, kept after a drop
     sim.faults.binary_frames(True)
     key = parse_topics(
         WsKey.PRIVATE_PRO_V2, {"topic": "balance", "payload": {"accountType": "SPOT"}}
