@@ -532,6 +532,19 @@ class Connection:
             )
         self._emit("reconnect", f"retry {attempt + 1} in {delay:.2f} s: {error}", error)
 
+    def report_blocked(self, seconds: float, topic: str) -> None:
+        """A subscriber of ``topic`` held the event loop for ``seconds`` (the watchdog saw it)."""
+        detail = f"a subscriber of {topic} blocked the event loop for {seconds:.2f} s"
+        log.warning(
+            "%s: %s; every socket of the client stalled meanwhile", self.ws_key.value, detail
+        )
+        self._emit("blocked", detail)
+
+    @property
+    def delivering(self) -> str | None:
+        """The topic whose subscribers are being called right now, if any."""
+        return self._router.delivering
+
     def _on_state(self, state: ConnectionState) -> None:
         self._changed.set()
         try:

@@ -32,7 +32,14 @@ class ConnectionState(Enum):
 
 
 EventKind = Literal[
-    "open", "reconnect", "reconnected", "close", "response", "exception", "authenticated"
+    "open",
+    "reconnect",
+    "reconnected",
+    "close",
+    "response",
+    "exception",
+    "authenticated",
+    "blocked",
 ]
 
 
@@ -44,7 +51,9 @@ class ConnectionEvent:
         kind: ``open`` (first live), ``reconnect`` (the link dropped, a retry is coming),
             ``reconnected`` (live again), ``close`` (closed on purpose), ``response`` (the
             server acknowledged requests), ``exception`` (something failed; see ``error``),
-            ``authenticated`` (a private socket was welcomed or its auth op accepted).
+            ``authenticated`` (a private socket was welcomed or its auth op accepted),
+            ``blocked`` (a subscriber of this connection's topics held the event loop;
+            ``detail`` names the topic and the time).
         ws_key: the connection.
         time: when, in seconds since the epoch.
         detail: a short human-readable explanation.

@@ -87,6 +87,8 @@ class Router:
         self.undecodable = 0
         #: frames whose envelope could not be read at all (each one an ``exception`` event)
         self.bad_frames = 0
+        #: the topic whose subscribers are being called right now, if any
+        self.delivering: str | None = None
         self._decoders: dict[tuple[str, str | None], Callable[[bytes], Payload]] = {}
         self._cache: dict[tuple[str, str | None], tuple[Route, ...]] = {}
 
@@ -185,8 +187,10 @@ class Router:
             routes = self._cache[where] = self._held(route_keys(self.ws_key, *where))
         if routes:
             server_ns = _server_time_ns(frame, payload)
+            self.delivering = frame.topic  # read by the loop-lag watchdog's thread
             for route in routes:
                 route.deliver(payload, server_ns)
+            self.delivering = None
 
     def _held(self, keys: Iterable[TopicKey]) -> tuple[Route, ...]:
         return tuple(self.routes[k] for k in keys if k in self.routes and self._holds(k))
