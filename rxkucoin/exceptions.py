@@ -11,11 +11,13 @@ RxKucoinError
 │   ├── RateLimitError        retryable: 429000, with the pool's reset time
 │   └── ServerError           retryable: HTTP 5xx or 500000
 ├── SubscriptionRejected      fatal for one topic: the server refused to subscribe it
-├── BufferOverflow            an async-iterator consumer fell too far behind
-├── ClientClosed              a stream used after its KucoinStreams was closed
+├── BufferOverflow            a bounded hand-off or async iterator's consumer fell behind
+├── ClientClosed              a stream or method used after its KucoinStreams was closed
 └── TransportError            retryable: timeout or connection failure before an answer
-    └── ConnectionLost        retryable: a live socket died (drop, missed pongs, 24 h cut,
-                              expired token, no welcome)
+    ├── ConnectionLost        retryable: a live socket died (drop, missed pongs, 24 h cut,
+    │                         expired token, no welcome)
+    └── NotReady              `KucoinStreams.ready` timed out; carries each connection's
+                              last cause (a TimeoutError too)
 ```
 
 Use `is_retryable` to tell the two families apart: a retryable error is worth another try
@@ -26,6 +28,8 @@ No exception text ever contains an API secret or passphrase.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 __all__ = (
     "AuthError",
     "BufferOverflow",
@@ -35,6 +39,7 @@ __all__ = (
     "CredentialsError",
     "DecodeError",
     "InvalidTopic",
+    "NotReady",
     "RateLimitError",
     "RestError",
     "RxKucoinError",
@@ -161,6 +166,35 @@ class ConnectionLost(TransportError):
         self.code = code
 
 
+class NotReady(TransportError, TimeoutError):
+    """`KucoinStreams.ready` timed out before every topic was acknowledged.
+
+    It is a `TimeoutError` too, so code written for a plain timeout keeps working. The
+    exception's ``__cause__`` is the first connection's last error, if any.
+
+    Attributes:
+        causes: for each connection that was not ready, its ``ws_key`` value (e.g.
+            ``"spotPrivateV1"``) and the last error it met (a failed dial, a refused token
+            call, a dropped socket), or ``None`` if it was still connecting without error.
+        timeout: the seconds waited.
+    """
+
+    def __init__(self, causes: Mapping[str, BaseException | None], timeout: float) -> None:
+        parts = [
+            f"{key} ({'still connecting' if cause is None else _describe(cause)})"
+            for key, cause in causes.items()
+        ]
+        super().__init__(f"not ready within {timeout:g} s: {'; '.join(parts)}")
+        self.causes = dict(causes)
+        self.timeout = timeout
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error)
+    name = type(error).__name__
+    return f"last error: {name}: {text}" if text else f"last error: {name}"
+
+
 class SubscriptionRejected(RxKucoinError):
     """The server refused a topic; only that topic's subscribers see this error.
 
@@ -178,9 +212,14 @@ class SubscriptionRejected(RxKucoinError):
 
 
 class BufferOverflow(RxKucoinError):
-    """An async iterator's buffer filled up because its consumer fell behind.
+    """A bounded buffer filled up because its consumer fell behind.
 
-    Raised instead of silently dropping events. Attributes:
+    Delivered as soon as the buffer overflows (a `TopicStream.buffered` subscriber's
+    ``on_error``, the next ``__anext__`` of an async iterator), not after the backlog: the
+    events still waiting are discarded with it, so the consumer can resynchronise (e.g. by
+    REST) at once. Nothing is dropped without this error.
+
+    Attributes:
         capacity: the buffer size that was exceeded.
     """
 
@@ -196,7 +235,8 @@ class ClientClosed(RxKucoinError):
     """The `KucoinStreams` a stream belongs to was closed.
 
     Closing a client completes every stream it handed out; subscribing one of them again
-    afterwards fails with this error instead of opening a socket nobody will close.
+    afterwards fails with this error instead of opening a socket nobody will close, and so
+    does asking the closed client for a new stream or its REST client.
     """
 
 
