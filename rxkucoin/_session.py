@@ -1,133 +1,73 @@
-"""One live socket, in plain asyncio: dial, welcome, auth, heartbeat, paced requests, frames.
+"""One live socket: the thin asyncio driver of the sans-I/O `Protocol` over aiohttp.
 
-A `Session` knows nothing of Rx, topics' subscribers or reconnection. It reports every push
+A `Session` knows nothing of Rx, topics' subscribers or reconnection, and nothing of the
+protocol's rules either (those are in `rxkucoin._protocol`): it moves frames between the
+aiohttp socket and the protocol, sleeps until the protocol's next deadline, hands every push
 to one callback, answers requests with their acks, and resolves `Session.closed` with the
 reason the socket ended (a `ConnectionLost` for anything a new socket may cure).
+
+Two tasks per socket, both owned and awaited by `Session.close`: the reader, and the pump
+(ticks, pings and paced frames out). The reader yields to the loop after every
+`YIELD_AFTER_FRAMES` frames or `YIELD_AFTER_S` seconds of handling, whichever comes first,
+so a slow subscriber delays heartbeats and other sockets by at most one slice plus one
+frame's handling (measured: with a subscriber blocking 10 ms per push under a flood, the
+loop's longest stall stayed about 10-15 ms, against seconds without the yield).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
+import math
 import time
 import uuid
-import zlib
-from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Final
 from urllib.parse import quote, quote_plus, urlencode
 
 import aiohttp
 
-from . import _frames as fr
+from . import _protocol as pr
 from ._auth import Credentials
-from ._rest import AUTH_CODES, DEFAULT_PING_INTERVAL_MS, DEFAULT_PING_TIMEOUT_MS, Token
-from .exceptions import AuthError, ConnectionLost, DecodeError, RxKucoinError
+from ._protocol import MAX_FRAME_BYTES, MAX_REPORTED_BYTES, Push, Rejected, Request, inflate
+from ._rest import DEFAULT_PING_INTERVAL_MS, DEFAULT_PING_TIMEOUT_MS, Token
+from .exceptions import ConnectionLost
 from .keys import Dialect, Endpoints, WsKey
 
-__all__ = ("Push", "Request", "Session", "open_session")
+__all__ = (
+    "MAX_FRAME_BYTES",
+    "MAX_REPORTED_BYTES",
+    "Push",
+    "Rejected",
+    "Request",
+    "Session",
+    "inflate",
+    "open_session",
+)
 
 log = logging.getLogger("rxkucoin.session")
 
 _DATA: Final = (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY)
 
-Push = fr.ClassicMessage | fr.ProPush
-
-#: KuCoin allows 100 client messages per 10 s per connection (PROTOCOL.md §3.5).
-MAX_MESSAGES: Final = 100
-MESSAGE_WINDOW_S: Final = 10.0
-#: Frames (inflated) longer than this are refused as undecodable; KuCoin's private pushes
-#: are a few KB, so only a broken or hostile server sends more.
-MAX_FRAME_BYTES: Final = 1 << 20
 #: aiohttp drops a socket whose single message exceeds this (before our limit can apply).
 MAX_MESSAGE_BYTES: Final = 16 << 20
-#: How much of a bad frame's bytes an event carries.
-MAX_REPORTED_BYTES: Final = 64 << 10
-
-
-@dataclass(frozen=True)
-class Request:
-    """One subscribe/unsubscribe frame's content.
-
-    Attributes:
-        label: what a rejection names (the topic text).
-        topic: Classic: the topic text to send (possibly comma-joined symbols).
-        channel: Pro: the channel.
-        params: Pro: the channel's parameters (tradeType, accountType, symbol).
-    """
-
-    label: str
-    topic: str = ""
-    channel: str = ""
-    params: tuple[tuple[str, str], ...] = ()
-
-
-class Rejected(RxKucoinError):
-    """The server answered a request with an error (internal; mapped by the caller)."""
-
-    def __init__(self, code: int | str | None, reason: str) -> None:
-        super().__init__(f"{code}: {reason}")
-        self.code = code
-        self.reason = reason
-
-
-class Pacer:
-    """Keeps outbound frames at or under ``limit`` per ``window`` seconds.
-
-    Args:
-        limit: frames allowed per window (KuCoin: 100).
-        window: the window in seconds (KuCoin: 10).
-        clock: monotonic seconds; the loop's clock by default.
-        sleep: how to wait; `asyncio.sleep` by default.
-    """
-
-    def __init__(
-        self,
-        limit: int = MAX_MESSAGES,
-        window: float = MESSAGE_WINDOW_S,
-        *,
-        clock: Callable[[], float] | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        self._sent: deque[float] = deque()
-        self._limit = limit
-        self._window = window
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = asyncio.Lock()
-
-    def _now(self) -> float:
-        return self._clock() if self._clock else asyncio.get_running_loop().time()
-
-    async def wait(self) -> None:
-        """Return when one more frame may be sent, and count it."""
-        async with self._lock:
-            while True:
-                now = self._now()
-                while self._sent and now - self._sent[0] >= self._window:
-                    self._sent.popleft()
-                if len(self._sent) < self._limit:
-                    break
-                # re-checked after waking: clocks and float sums may land a hair short
-                await self._sleep(max(self._sent[0] + self._window - now, 0.001))
-            self._sent.append(now)
+#: The reader yields to the loop after this many frames in a row...
+YIELD_AFTER_FRAMES: Final = 64
+#: ... or after this many seconds of handling frames, whichever comes first.
+YIELD_AFTER_S: Final = 0.005
+#: Default bound of `Session.close` (and of aiohttp's wait for the server's close frame).
+CLOSE_TIMEOUT_S: Final = 2.0
 
 
 class Session:
-    """A socket that has been welcomed (and authenticated on Pro flow B).
-
-    Use `open_session` to make one.
+    """A socket driven by a `Protocol`; `open_session` makes one and returns it once the
+    socket is welcomed (and authenticated on Pro flow B).
 
     Attributes:
         key: the WsKey.
-        connect_id: the id this socket was opened with (Classic) or the server's session id.
-        ping_interval: seconds between pings.
-        ping_timeout: seconds of silence after a ping that count as a dead link.
         closed: resolves with the exception that ended the socket.
-        decode_errors: frames that could not be decoded and were skipped.
+        decode_errors: frames that could not be read or handled and were skipped.
         last_frame_at: wall-clock time (epoch seconds) of the last inbound frame.
     """
 
@@ -135,241 +75,230 @@ class Session:
         self,
         key: WsKey,
         ws: aiohttp.ClientWebSocketResponse,
+        protocol: pr.Protocol,
         on_push: Callable[[Push], None],
         *,
         on_bad_frame: Callable[[bytes, Exception], None],
-        connect_id: str,
-        ping_interval: float,
-        ping_timeout: float,
-        ack_timeout: float,
-        op_ping: bool,
+        close_timeout: float = CLOSE_TIMEOUT_S,
     ) -> None:
         self.key = key
-        self._classic = key.dialect is Dialect.CLASSIC
-        self.connect_id = connect_id
-        self.ping_interval = ping_interval
-        self.ping_timeout = ping_timeout
         self.decode_errors = 0
         self.last_frame_at = time.time()
         self._ws = ws
+        self._protocol = protocol
         self._on_push = on_push
         self._on_bad_frame = on_bad_frame
-        self._ack_timeout = ack_timeout
-        self._op_ping = op_ping
-        self._pacer = Pacer()
-        self._pending: dict[str, asyncio.Future[None]] = {}
-        self._ids = itertools.count(int(time.time() * 1000))
+        self._close_timeout = close_timeout
+        self._waiters: dict[str, asyncio.Future[None]] = {}
+        self._wake = asyncio.Event()
+        self._pump_sleeps_until = -math.inf  # -inf while the pump runs
         loop = asyncio.get_running_loop()
         self.closed: asyncio.Future[Exception] = loop.create_future()
-        self._tasks = [
-            loop.create_task(self._read(), name=f"rxkucoin:{key.value}:read"),
-            loop.create_task(self._heartbeat(), name=f"rxkucoin:{key.value}:heartbeat"),
-        ]
+        self._ready: asyncio.Future[None] = loop.create_future()
+        self._reader = loop.create_task(self._read(), name=f"rxkucoin:{key.value}:read")
+        self._pump_task = loop.create_task(self._pump(), name=f"rxkucoin:{key.value}:pump")
 
-    def next_id(self) -> str:
-        """A fresh request id."""
-        return str(next(self._ids))
+    @property
+    def connect_id(self) -> str:
+        """The id this socket was opened with (Classic) or the server's session id (Pro)."""
+        return self._protocol.connect_id
 
-    async def send(self, text: str) -> None:
-        """Send one frame, waiting if the 100-per-10-s budget is spent."""
-        await self._pacer.wait()
-        if self.closed.done():
-            raise self.closed.result()
-        try:
-            await self._ws.send_str(text)
-        except (ConnectionError, RuntimeError, aiohttp.ClientError) as exc:
-            lost = ConnectionLost(f"send failed: {exc}")
-            self._end(lost)
-            raise lost from exc
+    @property
+    def ping_interval(self) -> float:
+        """Seconds between pings."""
+        return self._protocol.ping_interval
+
+    @property
+    def ping_timeout(self) -> float:
+        """Seconds of silence after a ping that count as a dead link."""
+        return self._protocol.ping_timeout
 
     async def request(self, kind: str, request: Request) -> None:
-        """Send a subscribe or unsubscribe request and wait for its ack.
+        """Send a subscribe or unsubscribe request (paced) and wait for its answer.
 
         Raises:
             Rejected: the server answered with an error frame or a failed result.
-            ConnectionLost: the socket died or no ack came within the ack timeout.
+            ConnectionLost: the socket died, or no answer came within the ack timeout
+                (which ends the socket).
         """
-        request_id = self.next_id()
-        if self.key.dialect is Dialect.CLASSIC:
-            text = fr.encode_classic_request(
-                request_id, kind, request.topic, private=self.key.is_private
-            )
-        else:
-            text = fr.encode_pro_request(request_id, kind, request.channel, dict(request.params))
+        if self.closed.done():
+            raise self.closed.result()
+        request_id = self._protocol.request(kind, request, asyncio.get_running_loop().time())
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending[request_id] = future
+        self._waiters[request_id] = future
+        self._wake.set()
         try:
-            await self.send(text)
-            async with asyncio.timeout(self._ack_timeout):
-                await future  # _end() fails it if the socket dies first
-        except TimeoutError:
-            lost = ConnectionLost(
-                f"no answer to {kind} {request.label!r} within {self._ack_timeout} s"
-            )
-            self._end(lost)
-            raise lost from None
+            await future
         finally:
-            self._pending.pop(request_id, None)
+            self._waiters.pop(request_id, None)
 
     async def close(self) -> None:
-        """Close the socket cleanly and stop its tasks."""
-        self._end(ConnectionLost("closed by the client"))
-        for task in self._tasks:
-            task.cancel()
-        with contextlib.suppress(Exception):
-            await self._ws.close()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Close the socket and stop its tasks.
 
-    def abort(self) -> None:
-        """Drop the socket at once (used when the link is known dead)."""
-        for task in self._tasks:
+        Returns within ``close_timeout`` seconds (plus the handling of the frame the reader
+        may be in), whatever the server does: past it, the connection is dropped.
+        """
+        self._handle(self._protocol.fail(ConnectionLost("closed by the client")))
+        current = asyncio.current_task()
+        tasks = [t for t in (self._pump_task, self._reader) if t is not current]
+        for task in tasks:
             task.cancel()
-        # aiohttp has no public abort for a client socket; its own dead-heartbeat path
-        # closes the underlying response the same way.
-        with contextlib.suppress(Exception):
-            self._ws._response.close()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._close_socket()
 
-    # --- internals -------------------------------------------------------------------
+    async def _wait_ready(self) -> None:
+        await self._ready
+
+    # --- the driver ------------------------------------------------------------------
+
+    def _handle(self, events: list[pr.Event]) -> None:
+        for event in events:
+            if type(event) is pr.PushReceived:
+                try:
+                    self._on_push(event.frame)
+                except Exception as exc:  # a bug on the push path must not look like a drop
+                    log.exception("handling a push failed on %s", self.key.value)
+                    raw = event.raw.encode() if isinstance(event.raw, str) else event.raw
+                    self._bad_frame(raw[:MAX_REPORTED_BYTES], exc)
+            elif isinstance(event, pr.Acked | pr.Refused):
+                future = self._waiters.get(event.request_id)
+                if future is not None and not future.done():
+                    if isinstance(event, pr.Acked):
+                        future.set_result(None)
+                    else:
+                        future.set_exception(event.error)
+            elif isinstance(event, pr.UnreadableFrame):
+                self._bad_frame(event.raw, event.error)
+            elif isinstance(event, pr.Ended):
+                self._end(event.reason)
+            elif isinstance(event, pr.Welcomed | pr.Authenticated):
+                if self._protocol.state is pr.State.OPEN and not self._ready.done():
+                    self._ready.set_result(None)
+            elif isinstance(event, pr.PingRefused):
+                log.warning(
+                    "a ping on %s was answered with error %s: %s",
+                    self.key.value,
+                    event.code,
+                    event.data,
+                )
+
+    def _bad_frame(self, raw: bytes, exc: Exception) -> None:
+        self.decode_errors += 1
+        try:
+            self._on_bad_frame(raw, exc)
+        except Exception:
+            log.exception("reporting a bad frame failed on %s", self.key.value)
 
     def _end(self, reason: Exception) -> None:
         if self.closed.done():
             return
+        log.debug("socket %s ended: %s", self.key.value, reason)
         self.closed.set_result(reason)
-        for future in self._pending.values():
+        if not self._ready.done():
+            self._ready.set_exception(reason)
+        for future in self._waiters.values():
             if not future.done():
                 future.set_exception(reason)
-        self._pending.clear()
+        self._waiters.clear()
+        self._wake.set()
+
+    def _wake_if_sooner(self) -> None:
+        deadline = self._protocol.next_deadline()
+        if deadline is not None and deadline < self._pump_sleeps_until:
+            self._wake.set()
 
     async def _read(self) -> None:
-        reason: Exception = ConnectionLost("server closed the connection")
+        loop = asyncio.get_running_loop()
+        reason: Exception | None = None
         try:
+            count, slice_ends = 0, loop.time() + YIELD_AFTER_S
             async for message in self._ws:
                 if message.type in _DATA:
-                    self._handle(message.data)
+                    self.last_frame_at = time.time()
+                    events = self._protocol.receive(message.data, loop.time())
+                    self._handle(events)
+                    if self.closed.done():
+                        return
+                    if events and type(events[0]) is not pr.PushReceived:
+                        self._wake_if_sooner()  # a push never brings a deadline closer
+                    count += 1
+                    # aiohttp hands buffered frames over without suspending: give the loop
+                    # (heartbeats, other sockets) a turn now and then
+                    if count >= YIELD_AFTER_FRAMES or loop.time() >= slice_ends:
+                        await asyncio.sleep(0)
+                        count, slice_ends = 0, loop.time() + YIELD_AFTER_S
                 elif message.type is aiohttp.WSMsgType.ERROR:
                     reason = ConnectionLost(f"socket error: {self._ws.exception()}")
                     break
             else:
                 code = self._ws.close_code
-                reason = ConnectionLost(f"server closed the connection (close code {code})")
+                if self._protocol.state is pr.State.OPEN:
+                    reason = ConnectionLost(f"server closed the connection (close code {code})")
+                else:
+                    reason = ConnectionLost(
+                        f"socket closed before it was ready (close code {code})"
+                    )
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # aiohttp itself failed: a drop, worth a new socket
             reason = ConnectionLost(f"socket failed: {type(exc).__name__}: {exc}")
         finally:
-            self._end(reason)
+            if reason is not None:
+                self._handle(self._protocol.fail(reason))
 
-    def _handle(self, data: str | bytes) -> None:
-        """Take one frame; whatever goes wrong with it, the socket goes on."""
-        self.last_frame_at = time.time()
-        raw: str | bytes = data
-        try:
-            raw = inflate(data) if isinstance(data, bytes) else data
-            if len(raw) > MAX_FRAME_BYTES:
-                raise DecodeError(f"frame of {len(raw)} bytes, over the {MAX_FRAME_BYTES} limit")
-            frame = fr.decode_classic(raw) if self._classic else fr.decode_pro(raw)
-        except Exception as exc:  # DecodeError, or what a hostile frame provokes in a parser
-            if not isinstance(exc, DecodeError):
-                exc = DecodeError(f"{type(exc).__name__}: {exc}")
-            self._bad_frame(raw, exc)
-            return
-        try:
-            self._dispatch(frame)
-        except Exception as exc:  # a bug on the push path must not look like a drop
-            log.exception("handling a frame failed on %s", self.key.value)
-            self._bad_frame(raw, exc)
-
-    def _bad_frame(self, raw: str | bytes, exc: Exception) -> None:
-        self.decode_errors += 1
-        data = raw.encode(errors="surrogateescape") if isinstance(raw, str) else raw
-        try:
-            self._on_bad_frame(data[:MAX_REPORTED_BYTES], exc)
-        except Exception:
-            log.exception("reporting a bad frame failed on %s", self.key.value)
-
-    def _dispatch(self, frame: fr.ClassicFrame | fr.ProFrame) -> None:
-        if isinstance(frame, fr.ClassicMessage | fr.ProPush):
-            self._on_push(frame)
-        elif isinstance(frame, fr.ClassicAck):
-            self._resolve(frame.id, None)
-        elif isinstance(frame, fr.ProAck):
-            self._resolve(
-                frame.id, None if frame.ok else Rejected(frame.code, frame.msg or "refused")
-            )
-        elif isinstance(frame, fr.ClassicError | fr.ProError):
-            error = Rejected(frame.code, frame.data or "error")
-            if frame.id is not None and frame.id in self._pending:
-                self._resolve(frame.id, error)
-            else:
-                self._end(
-                    ConnectionLost(f"server error {frame.code}: {frame.data}", code=frame.code)
-                )
-                asyncio.get_running_loop().create_task(self._ws.close())
-
-    def _resolve(self, request_id: str | None, error: Exception | None) -> None:
-        future = self._pending.get(request_id or "")
-        if future is None or future.done():
-            return
-        if error is None:
-            future.set_result(None)
-        else:
-            future.set_exception(error)
-
-    async def _heartbeat(self) -> None:
-        """Ping every ``ping_interval``; declare the link dead when nothing at all arrived
-        within ``ping_timeout`` of a ping.
-
-        It reads the time of the last frame instead of being woken by each frame, so busy
-        sockets cost it nothing per message.
-        """
+    async def _pump(self) -> None:
+        """Tick the protocol, send what it lets go, sleep until its next deadline."""
         loop = asyncio.get_running_loop()
-        next_ping = loop.time() + self.ping_interval
-        check_at: float | None = None  # when the oldest unanswered ping times out
-        check_since = 0.0  # wall time that ping was sent
-        while not self.closed.done():
-            wake = next_ping if check_at is None else min(next_ping, check_at)
-            await asyncio.sleep(max(0.0, wake - loop.time()))
-            now = loop.time()
-            if check_at is not None and now >= check_at:
-                if self.last_frame_at < check_since:
-                    self._end(ConnectionLost(f"no frame within {self.ping_timeout} s of a ping"))
-                    self.abort()
-                    return
-                check_at = None
-            if now >= next_ping:
-                ping_id = self.next_id()
-                sent = time.time()
-                text = (
-                    fr.encode_pro_op_ping(ping_id, int(sent * 1000))
-                    if self._op_ping
-                    else fr.encode_classic_ping(ping_id)
-                )
+        try:
+            while not self.closed.done():
+                self._wake.clear()
+                now = loop.time()
+                self._handle(self._protocol.tick(now))
+                frames = self._protocol.data_to_send(now)
+                if frames:
+                    # a write that cannot finish within ping_timeout means a dead link
+                    async with asyncio.timeout(self._protocol.ping_timeout):
+                        for text in frames:
+                            await self._ws.send_str(text)
+                deadline = self._protocol.next_deadline()
+                if deadline is None:
+                    break
+                delay = deadline - loop.time()
+                if delay <= 0:
+                    await asyncio.sleep(0)
+                    continue
+                self._pump_sleeps_until = deadline
                 try:
-                    await self.send(text)
-                except ConnectionLost:
-                    return
-                next_ping = now + self.ping_interval
-                if check_at is None:
-                    check_at, check_since = now + self.ping_timeout, sent
+                    async with asyncio.timeout(delay):
+                        await self._wake.wait()
+                except TimeoutError:
+                    pass
+                finally:
+                    self._pump_sleeps_until = -math.inf
+        except TimeoutError:
+            self._handle(self._protocol.fail(ConnectionLost("a frame could not be sent in time")))
+        except (ConnectionError, RuntimeError, aiohttp.ClientError) as exc:
+            self._handle(self._protocol.fail(ConnectionLost(f"send failed: {exc}")))
+        except Exception as exc:  # a bug here must end the socket, not leave it unattended
+            log.exception("the driver of %s failed", self.key.value)
+            self._handle(self._protocol.fail(ConnectionLost(f"driver failed: {exc!r}")))
+        finally:
+            if self.closed.done():
+                await self._close_socket()
 
+    async def _close_socket(self) -> None:
+        """Stop the reader and close the socket within ``close_timeout``.
 
-def inflate(data: bytes, limit: int = MAX_FRAME_BYTES) -> bytes:
-    """Binary frames hold plain JSON or deflate-raw compressed JSON.
-
-    Raises:
-        DecodeError: the frame inflates past ``limit`` bytes (a deflate bomb is refused
-            before it is expanded in full).
-    """
-    if data[:1] in (b"{", b"["):
-        return data
-    inflater = zlib.decompressobj(-15)
-    try:
-        out = inflater.decompress(data, limit + 1)
-    except zlib.error:
-        return data
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise DecodeError(f"binary frame inflates past the {limit}-byte limit")
-    return out
+        A reader cancelled in the middle of a receive marks the socket aborted, so aiohttp
+        sends its close frame and drops the connection without waiting for the server's.
+        Cancelling aiohttp's close (our timeout) drops the connection too.
+        """
+        if self._reader is not asyncio.current_task() and not self._reader.done():
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(self._close_timeout):
+                await self._ws.close()
 
 
 async def open_session(
@@ -383,6 +312,7 @@ async def open_session(
     endpoints: Endpoints | None = None,
     welcome_timeout: float = 10.0,
     ack_timeout: float = 10.0,
+    close_timeout: float = CLOSE_TIMEOUT_S,
 ) -> Session:
     """Dial, wait for the welcome and (Pro without token) authenticate.
 
@@ -395,8 +325,10 @@ async def open_session(
         token: a fresh token; ``None`` on Pro means signed ``op: auth`` (flow B).
         credentials: needed for Pro flow B.
         endpoints: where the Pro socket is (Classic endpoints come with the token).
-        welcome_timeout: seconds to wait for the welcome (and the auth answer).
-        ack_timeout: seconds to wait for each request's answer.
+        welcome_timeout: seconds to connect, and then seconds to get the welcome (and the
+            auth answer).
+        ack_timeout: seconds to wait for each request's answer once it is sent.
+        close_timeout: the bound of `Session.close`.
 
     Raises:
         ConnectionLost: the socket could not be opened or was not welcomed in time.
@@ -410,51 +342,57 @@ async def open_session(
         url = _with_query(server.endpoint, {"token": token.value, "connectId": connect_id})
         interval, timeout = server.ping_interval_ms, server.ping_timeout_ms
     else:
+        if token is None and credentials is None:
+            raise ValueError("Pro signed auth needs credentials")
         base = (endpoints or Endpoints()).pro_private_ws
         url = _with_query(base, {"token": token.value}) if token else base
         interval, timeout = DEFAULT_PING_INTERVAL_MS, DEFAULT_PING_TIMEOUT_MS
     try:
-        ws = await http.ws_connect(
-            url,
-            autoping=True,
-            max_msg_size=MAX_MESSAGE_BYTES,
-            timeout=aiohttp.ClientWSTimeout(ws_close=2.0),
-        )
+        async with asyncio.timeout(welcome_timeout):
+            ws = await http.ws_connect(
+                url,
+                autoping=True,
+                max_msg_size=MAX_MESSAGE_BYTES,
+                timeout=aiohttp.ClientWSTimeout(ws_close=close_timeout),
+            )
     # aiohttp's errors name the URL, which carries the token: keep both out of the text
     # and out of the exception chain.
     except aiohttp.WSServerHandshakeError as exc:
         raise ConnectionLost(
             f"socket handshake refused: HTTP {exc.status}", code=exc.status
         ) from None
-    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+    except TimeoutError:
+        raise ConnectionLost(
+            f"cannot open socket: no connection within {welcome_timeout} s"
+        ) from None
+    except (aiohttp.ClientError, OSError) as exc:
         text = _redact(str(exc), token.value) if token else str(exc)
         raise ConnectionLost(f"cannot open socket: {type(exc).__name__}: {text}") from None
-    try:
-        async with asyncio.timeout(welcome_timeout):
-            welcome = await _await_welcome(ws, key)
-            if isinstance(welcome, fr.ProWelcome):
-                connect_id = welcome.session_id or connect_id
-                interval = welcome.ping_interval_ms or interval
-                timeout = welcome.ping_timeout_ms or timeout
-                if token is None:
-                    await _pro_auth(ws, credentials)
-    except TimeoutError:
-        await ws.close()
-        raise ConnectionLost(f"no welcome within {welcome_timeout} s") from None
-    except BaseException:
-        await ws.close()
-        raise
-    return Session(
+    protocol = pr.Protocol(
         key,
-        ws,
-        on_push,
-        on_bad_frame=on_bad_frame or _log_bad_frame,
+        asyncio.get_running_loop().time(),
         connect_id=connect_id,
         ping_interval=interval / 1000,
         ping_timeout=timeout / 1000,
+        welcome_timeout=welcome_timeout,
         ack_timeout=ack_timeout,
+        auth=credentials.ws_auth_fields if token is None and credentials else None,
         op_ping=key.dialect is Dialect.PRO and token is None,
     )
+    session = Session(
+        key,
+        ws,
+        protocol,
+        on_push,
+        on_bad_frame=on_bad_frame or _log_bad_frame,
+        close_timeout=close_timeout,
+    )
+    try:
+        await session._wait_ready()
+    except BaseException:
+        await session.close()
+        raise
+    return session
 
 
 def _log_bad_frame(raw: bytes, exc: Exception) -> None:
@@ -470,66 +408,3 @@ def _redact(text: str, secret: str) -> str:
 
 def _with_query(url: str, params: dict[str, str]) -> str:
     return url + ("&" if "?" in url else "?") + urlencode(params)
-
-
-async def _receive(ws: aiohttp.ClientWebSocketResponse) -> str | bytes:
-    message = await ws.receive()
-    if message.type is aiohttp.WSMsgType.TEXT:
-        return str(message.data)
-    if message.type is aiohttp.WSMsgType.BINARY:
-        try:
-            return inflate(message.data)
-        except DecodeError:
-            return b""
-    raise ConnectionLost(f"socket closed before it was ready (close code {ws.close_code})")
-
-
-async def _await_welcome(
-    ws: aiohttp.ClientWebSocketResponse, key: WsKey
-) -> fr.ClassicWelcome | fr.ProWelcome:
-    while True:
-        raw = await _receive(ws)
-        try:
-            frame = fr.decode_classic(raw) if key.dialect is Dialect.CLASSIC else fr.decode_pro(raw)
-        except DecodeError:
-            continue
-        if isinstance(frame, fr.ClassicWelcome | fr.ProWelcome):
-            return frame
-        if isinstance(frame, fr.ClassicError | fr.ProError):
-            raise ConnectionLost(
-                f"refused before welcome: {frame.code} {frame.data}", code=frame.code
-            )
-
-
-async def _pro_auth(ws: aiohttp.ClientWebSocketResponse, credentials: Credentials | None) -> None:
-    if credentials is None:
-        raise ValueError("Pro signed auth needs credentials")
-    auth_id = uuid.uuid4().hex
-    await ws.send_str(fr.encode_pro_auth(auth_id, credentials.ws_auth_fields()))
-    while True:
-        raw = await _receive(ws)
-        try:
-            frame = fr.decode_pro(raw)
-        except DecodeError:
-            continue
-        if isinstance(frame, fr.ProAck) and frame.id == auth_id:
-            if frame.ok:
-                return
-            code = frame.code or ""
-            message = frame.msg or "authentication refused"
-            if code in AUTH_CODES:
-                raise AuthError(code, message, status=401, path="ws op:auth")
-            # A refusal with only a reason (or an unknown code) does not prove the
-            # credentials wrong: the token flow is tried next, and it tells.
-            raise ConnectionLost(f"signed auth refused: {code or 'no code'}: {message}", code=code)
-        if isinstance(frame, fr.ProError):
-            if frame.code in AUTH_CODES:
-                raise AuthError(
-                    frame.code,
-                    frame.data or "authentication refused",
-                    status=401,
-                    path="ws op:auth",
-                )
-            raise ConnectionLost(
-                f"signed auth refused: {frame.code}: {frame.data or 'error'}", code=frame.code
-            )
