@@ -19,7 +19,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 import aiohttp
 import reactivex
@@ -30,17 +30,13 @@ from reactivex.subject import BehaviorSubject, Subject
 from ._auth import Credentials
 from ._events import ConnectionEvent, ConnectionState, EventKind
 from ._registry import TopicRegistry
+from ._requests import RequestFlow
 from ._rest import RestClient
 from ._router import Router
 from ._routes import Sink
-from ._session import Rejected, Session, open_session
-from ._topics import MAX_TOPICS_PER_CONNECTION, TopicKey, batch_requests
-from .exceptions import (
-    ClientClosed,
-    ConnectionLost,
-    SubscriptionRejected,
-    is_retryable,
-)
+from ._session import Session, open_session
+from ._topics import TopicKey
+from .exceptions import ClientClosed, ConnectionLost, is_retryable
 from .keys import Dialect, Endpoints, WsKey
 from .operators import exponential_backoff, retry_with_backoff, share_resettable
 
@@ -51,19 +47,6 @@ log = logging.getLogger("rxkucoin.connection")
 
 def _is_live(state: ConnectionState) -> bool:
     return state is ConnectionState.LIVE
-
-
-#: Words of a refusal that passes by itself (Pro refusals carry only a reason, no code).
-_TRANSIENT_WORDS: Final = ("permits per second", "busy", "retry", "try again", "too many", "rate")
-
-
-def _is_transient(exc: Rejected) -> bool:
-    """A refusal that may pass later: a busy server or a rate limit, not a bad topic or
-    the 300-per-session cap."""
-    reason = exc.reason.lower()
-    if "count" in reason:  # "exceed max subscription count limitation of 300 per session"
-        return False
-    return str(exc.code) in ("500", "509") or any(w in reason for w in _TRANSIENT_WORDS)
 
 
 class Connection:
@@ -130,13 +113,22 @@ class Connection:
         self.events: Subject[ConnectionEvent] = Subject()
         self.token_fetches = 0
 
-        self._topics = TopicRegistry()
+        self._topics = TopicRegistry(backoff=lambda attempt: self._backoff(attempt))
+        self._requests = RequestFlow(
+            self._topics,
+            self._loop,
+            went_live=lambda keys: self._router.went_live(keys),
+            fail_topic=self._fail_topic,
+            emit=self._emit,
+            on_change=lambda: self._changed.set(),
+            on_idle=self._on_idle,
+            close_timeout=close_timeout,
+        )
         self._router = Router(ws_key, holds=self._topics.holds, emit=self._emit)
         self._session: Session | None = None
         self._task: asyncio.Task[None] | None = None
         self._link: abc.DisposableBase | None = None
         self._ever_live = False
-        self._flush_scheduled = False
         self._changed = asyncio.Event()  # set whenever acks or the state change
         self._fatal: Exception | None = None
         self._backoff = backoff or exponential_backoff()
@@ -275,140 +267,23 @@ class Connection:
 
     def _acquire(self, key: TopicKey) -> None:
         self._router.invalidate()
-        if not self._topics.acquire(key):
-            return
-        if len(self._topics.held) > MAX_TOPICS_PER_CONNECTION:
-            self._topics.drop(key)
-            self._fail_topic(
-                key,
-                SubscriptionRejected(
-                    str(key), None, f"more than {MAX_TOPICS_PER_CONNECTION} topics on one socket"
-                ),
-            )
-            return
-        if self._link is None:
+        if self._requests.acquire(key) and self._link is None:
             self._link = self._shared.subscribe(
                 on_next=self._on_state, on_error=self._on_fatal, scheduler=self._scheduler
             )
-        if self._session is not None:
-            self._topics.want(key)
-            self._schedule_flush()
 
     def _release(self, key: TopicKey) -> None:
-        if not self._topics.release(key):
-            return
-        self._router.invalidate()
-        if not self._topics.held:
-            self._close()
-        elif self._topics.has_pending:
-            self._schedule_flush()
+        if self._requests.release(key):
+            self._router.invalidate()
 
-    def _close(self) -> None:
-        """The last topic left: unsubscribe what the server still has, then close."""
+    def _on_idle(self) -> None:
+        """Nothing held, in flight or left on the server: close the socket."""
         link, self._link = self._link, None
-        server_side = self._topics.server_subscriptions()
-        self._topics.clear()
         if link is None:
             return
-        session = self._session
-        if session is None or not server_side:
-            self._finish_close(link)
-            return
-        asyncio.get_running_loop().create_task(
-            self._unsubscribe_then_close(session, server_side, link)
-        )
-
-    async def _unsubscribe_then_close(
-        self, session: Session, keys: list[TopicKey], link: abc.DisposableBase
-    ) -> None:
-        try:
-            async with asyncio.timeout(self._ack_timeout):
-                for request, _ in batch_requests(keys):
-                    await session.request("unsubscribe", request)
-        except (TimeoutError, ConnectionLost, Rejected):
-            pass  # the socket closes next anyway
-        finally:
-            self._finish_close(link)
-
-    def _finish_close(self, link: abc.DisposableBase) -> None:
         link.dispose()
-        if self._link is None:
-            self._emit("close", "last topic released")
-            self.state.on_next(ConnectionState.CLOSED)
-
-    def _schedule_flush(self) -> None:
-        # Subscribers arriving in the same loop tick share one round of requests.
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._start_flush)
-
-    def _start_flush(self) -> None:
-        self._flush_scheduled = False
-        session = self._session
-        if session is None:
-            return
-        subscribe, unsubscribe = self._topics.take_pending()
-        asyncio.get_running_loop().create_task(self._flush(session, subscribe, unsubscribe))
-
-    async def _flush(
-        self, session: Session, subscribe: list[TopicKey], unsubscribe: list[TopicKey]
-    ) -> None:
-        # Subscribe first: a topic moving from a broad subscription to its own (or back)
-        # may then see a push twice for a moment, but never misses one.
-        with contextlib.suppress(ConnectionLost):
-            await self._subscribe_keys(session, subscribe)
-            for request, keys in batch_requests(unsubscribe):
-                for key in keys:
-                    self._topics.unsubscribed(key)
-                with contextlib.suppress(Rejected):
-                    await session.request("unsubscribe", request)
-
-    async def _subscribe_keys(self, session: Session, keys: list[TopicKey]) -> None:
-        """Subscribe ``keys`` in batches; a rejected batch is retried key by key.
-
-        A per-symbol key whose all-symbols topic is held gets no server subscription: it
-        is live as soon as that broader topic is (see `TopicRegistry`).
-        """
-        direct, live = self._topics.plan(keys)
-        self._went_live(live)
-        for request, batch in batch_requests(sorted(direct, key=str)):
-            try:
-                await session.request("subscribe", request)
-            except Rejected as exc:
-                if _is_transient(exc) and self._retry_later(batch, exc):
-                    continue
-                if len(batch) > 1:
-                    await self._subscribe_keys(session, list(batch)[:1])
-                    await self._subscribe_keys(session, list(batch)[1:])
-                    continue
-                self._topics.drop(batch[0])
-                self._fail_topic(
-                    batch[0], SubscriptionRejected(str(batch[0]), exc.code, exc.reason)
-                )
-                continue
-            for key in batch:
-                self._went_live(self._topics.acknowledged(key))
-            if self._topics.has_pending:  # topics that moved onto a broader subscription
-                self._schedule_flush()
-            self._emit("response", f"subscribed {request.label}")
-        self._changed.set()
-
-    def _went_live(self, keys: list[TopicKey]) -> None:
-        self._router.went_live(keys)
-
-    def _retry_later(self, batch: tuple[TopicKey, ...], exc: Rejected) -> bool:
-        """Subscribe ``batch`` again after a pause; ``False`` once it was refused too often."""
-        attempt = self._topics.refused(batch)
-        if attempt is None:
-            return False
-        self._emit("exception", f"subscribe refused for now ({exc}); retrying", exc)
-
-        def again() -> None:
-            if self._topics.want_again(batch):
-                self._schedule_flush()
-
-        asyncio.get_running_loop().call_later(self._backoff(attempt), again)
-        return True
+        self._emit("close", "last topic released")
+        self.state.on_next(ConnectionState.CLOSED)
 
     # --- the socket's life ----------------------------------------------------------
 
@@ -422,7 +297,7 @@ class Connection:
         self._closed = True
         task = self._task
         link, self._link = self._link, None
-        self._topics.clear()
+        self._requests.close()
         self._router.complete_all()
         if link is not None:
             link.dispose()
@@ -451,7 +326,7 @@ class Connection:
         try:
             session = await self._open()
             self._session = session
-            await self._subscribe_keys(session, self._topics.new_socket())
+            await self._requests.replay(session)
             if session.closed.done():
                 raise session.closed.result()
             kind: EventKind = "reconnected" if self._ever_live else "open"
@@ -462,8 +337,6 @@ class Connection:
             self._pro_signed = self._pro_auth_choice
             self._emit(kind, f"topics live: {self._topics.live_count}")
             observer.on_next(ConnectionState.LIVE)
-            if self._topics.has_pending:
-                self._schedule_flush()
             reason = await session.closed
             raise reason
         except asyncio.CancelledError:
@@ -485,7 +358,9 @@ class Connection:
             if self._session is session:
                 self._session = None
             if session is not None:
+                self._requests.socket_ended(session)
                 await session.close()
+                await self._requests.drain(session)
 
     async def _open(self) -> Session:
         use_token = not (self.ws_key.dialect is Dialect.PRO and self._pro_signed)
@@ -509,7 +384,7 @@ class Connection:
         return session
 
     def _begin_outage(self, session: Session, exc: Exception) -> None:
-        lost = self._topics.socket_lost()
+        lost = self._requests.socket_ended(session)
         self._router.outage_began(lost, session.last_frame_at, str(exc))
 
     def _on_retry(self, error: Exception, attempt: int, delay: float) -> None:

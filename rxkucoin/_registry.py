@@ -1,214 +1,427 @@
-"""The topic registry of one connection: held topics, acknowledgements, pending requests.
+"""The topic registry of one connection: a state machine per topic, with no I/O.
 
-It lives outside the socket's life, so every new socket replays it; it does no I/O. The
-connection asks it what to send and tells it what the server answered.
+Each topic key has a local reference count and the state of its own server subscription on
+the current socket::
+
+    IDLE ──subscribe sent──▶ SUBSCRIBING ──ack──▶ LIVE ──unsubscribe sent──▶ UNSUBSCRIBING
+     ▲                           │ refused                                     │ answered
+     └───────────────────────────┴─────────────────────────────────────────────┘
+
+At most one request per topic is in flight, and the next one is decided only when it is
+answered. So a topic released while its subscribe is in flight is unsubscribed when the ack
+arrives (the server never keeps a subscription the client forgot), and a topic acquired
+again while its unsubscribe is in flight is subscribed after that answer (the server ends
+with the subscription, in that order). Topics that occupy or may occupy a server slot
+(in flight, live, orphaned) count toward `MAX_TOPICS_PER_CONNECTION`.
 
 Covering: a Classic per-symbol topic (``/contract/position:XBTUSDTM``) whose all-symbols
-topic (``/contract/positionAll``) is held needs no server subscription of its own; it is
-live whenever that broader topic is, and pushes are routed to both. So no push arrives
-twice, however KuCoin tags a broad subscription's pushes.
+topic (``/contract/positionAll``) is held needs no server subscription of its own; it is live
+whenever that broader topic is, and pushes are routed to both, so no push arrives twice.
+When the cover comes or goes, the symbol's own subscription is dropped only once the cover
+is live, and the cover is unsubscribed only once the symbol's own subscription is: no hole.
+
+The connection's request flow (`_requests`) asks `take_requests` what to send, reports the
+answers (`acked`, `refused`), and tells the socket's turnover (`new_socket`, `socket_lost`).
+Times are the caller's monotonic clock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
 
-from ._topics import TopicKey, covering_keys
+from ._topics import MAX_TOPICS_PER_CONNECTION, TopicKey, covering_keys
 from .keys import Dialect
 
-__all__ = ("MAX_SUBSCRIBE_RETRIES", "TopicRegistry")
+__all__ = ("Refusal", "Requests", "ServerState", "TopicRegistry", "TopicState")
 
-#: How often a subscribe refused for a transient reason (rate, busy) is tried again.
-MAX_SUBSCRIBE_RETRIES = 5
+Kind = Literal["subscribe", "unsubscribe"]
+
+
+class ServerState(enum.Enum):
+    """The state of a topic's own subscription on the current socket."""
+
+    IDLE = "idle"
+    SUBSCRIBING = "subscribing"
+    LIVE = "live"
+    UNSUBSCRIBING = "unsubscribing"
+
+
+class TopicState(enum.Enum):
+    """What `TopicRegistry.state` reports: the server state, or covered by a broader topic."""
+
+    IDLE = "idle"
+    SUBSCRIBING = "subscribing"
+    LIVE = "live"
+    UNSUBSCRIBING = "unsubscribing"
+    COVERED = "covered"
+
+
+@dataclass(slots=True)
+class _Entry:
+    refs: int = 0
+    server: ServerState = ServerState.IDLE
+    generation: int = 0  # the socket the server state belongs to
+    accepted: bool = False  # the server acknowledged it once: a later refusal is a replay's
+    solo: bool = False  # a batch with it was refused: send it in a frame of its own
+    attempts: int = 0  # refusals in a row
+    retry_at: float | None = None  # no request before this time
+
+
+@dataclass(frozen=True, slots=True)
+class Requests:
+    """What to send now, on socket ``generation``.
+
+    Attributes:
+        generation: the socket these requests belong to; answers name it.
+        subscribe: groups of topics; each group may share frames (`batch_requests`).
+        unsubscribe: topics to unsubscribe.
+    """
+
+    generation: int
+    subscribe: tuple[tuple[TopicKey, ...], ...] = ()
+    unsubscribe: tuple[TopicKey, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.subscribe or self.unsubscribe)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """What a refusal means for the topics it named.
+
+    Attributes:
+        retry: topics asked again after ``delay`` seconds.
+        delay: the pause before they are asked again.
+        replay: the retried topics had been accepted before (a refusal on a replay).
+        split: topics of a refused batch, sent again each in a frame of its own, at once.
+        failed: topics refused for good on their first subscribe; their subscribers are
+            forgotten here and must be told.
+    """
+
+    retry: tuple[TopicKey, ...] = ()
+    delay: float = 0.0
+    replay: bool = False
+    split: tuple[TopicKey, ...] = ()
+    failed: tuple[TopicKey, ...] = ()
+
+
+def _default_backoff(attempt: int) -> float:
+    return float(min(0.5 * 2**attempt, 30.0))
 
 
 class TopicRegistry:
-    """Reference counts, server state and pending requests of one connection's topics."""
+    """Reference counts and per-topic server state of one connection.
 
-    def __init__(self) -> None:
-        self._refs: dict[TopicKey, int] = {}
-        self._acked: set[TopicKey] = set()  # live: acknowledged, or covered by a live topic
-        self._covered: set[TopicKey] = set()  # live through an all-symbols subscription
-        self._to_subscribe: set[TopicKey] = set()
-        self._to_unsubscribe: set[TopicKey] = set()
-        self._refusals: dict[TopicKey, int] = {}
+    Args:
+        backoff: attempt number (0 first) to seconds before a refused request is tried again.
+        capacity: server subscriptions one socket may hold.
+    """
+
+    def __init__(
+        self,
+        backoff: Callable[[int], float] = _default_backoff,
+        capacity: int = MAX_TOPICS_PER_CONNECTION,
+    ) -> None:
+        self._entries: dict[TopicKey, _Entry] = {}
+        self._backoff = backoff
+        self._capacity = capacity
+        self._generation = 0
+        self._connected = False
+        self._reported: set[TopicKey] = set()  # held topics last reported live
 
     # --- what is held ---------------------------------------------------------------
 
     @property
     def held(self) -> frozenset[TopicKey]:
         """Topics with at least one subscriber."""
-        return frozenset(self._refs)
+        return frozenset(k for k, e in self._entries.items() if e.refs)
 
     def holds(self, key: TopicKey) -> bool:
         """Whether ``key`` has a subscriber."""
-        return key in self._refs
+        entry = self._entries.get(key)
+        return entry is not None and entry.refs > 0
+
+    @property
+    def over_capacity(self) -> bool:
+        """More topics are held than one socket can carry."""
+        return len(self.held) > self._capacity
+
+    def acquire(self, key: TopicKey) -> bool:
+        """Count a subscriber; ``True`` for the topic's first one."""
+        entry = self._entries.setdefault(key, _Entry())
+        entry.refs += 1
+        return entry.refs == 1
+
+    def release(self, key: TopicKey) -> bool:
+        """Uncount a subscriber; ``True`` when it was the last one."""
+        entry = self._entries.get(key)
+        if entry is None or entry.refs == 0:
+            return False
+        entry.refs -= 1
+        if entry.refs:
+            return False
+        self._forget_if_done(key, entry)
+        return True
+
+    def drop(self, key: TopicKey) -> None:
+        """Forget ``key``'s subscribers (refused for good, or the connection failed).
+
+        A subscription the server has or may have is still unsubscribed.
+        """
+        entry = self._entries.get(key)
+        if entry is not None:
+            entry.refs = 0
+            self._forget_if_done(key, entry)
+
+    def clear(self) -> None:
+        """Forget everything (the client is closing); answers still on their way are ignored."""
+        self._entries.clear()
+        self._reported.clear()
+        self._generation += 1
+        self._connected = False
+
+    def _forget_if_done(self, key: TopicKey, entry: _Entry) -> None:
+        if entry.refs == 0 and entry.server is ServerState.IDLE:
+            del self._entries[key]
+            self._reported.discard(key)
+
+    # --- state ----------------------------------------------------------------------
+
+    @property
+    def generation(self) -> int:
+        """The current socket's number (it changes with every new or lost socket)."""
+        return self._generation
+
+    @property
+    def connected(self) -> bool:
+        """A socket is there to send requests on."""
+        return self._connected
+
+    def state(self, key: TopicKey) -> TopicState:
+        """``key``'s own server state, or `TopicState.COVERED` when a broader live topic
+        carries it."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return TopicState.IDLE
+        if entry.server is ServerState.IDLE and entry.refs and self._cover_live(key):
+            return TopicState.COVERED
+        return TopicState(entry.server.value)
 
     def is_live(self, key: TopicKey) -> bool:
-        """Whether ``key`` is acknowledged (or covered) on the current socket."""
-        return key in self._acked
+        """Whether pushes of ``key`` arrive on the current socket: its own subscription is
+        acknowledged, or a broader topic's is."""
+        entry = self._entries.get(key)
+        if entry is not None and entry.server is ServerState.LIVE:
+            return True
+        return self._cover_live(key)
+
+    def _cover_live(self, key: TopicKey) -> bool:
+        for cover in covering_keys(key):
+            entry = self._entries.get(cover)
+            if entry is not None and entry.server is ServerState.LIVE:
+                return True
+        return False
 
     @property
     def live_count(self) -> int:
-        """How many topics are live on the current socket."""
-        return len(self._acked)
+        """How many held topics are live on the current socket."""
+        return sum(1 for k, e in self._entries.items() if e.refs and self.is_live(k))
 
     @property
     def settled(self) -> bool:
         """Every held topic is live."""
-        return self._acked >= self._refs.keys()
-
-    def acquire(self, key: TopicKey) -> bool:
-        """Count a subscriber; ``True`` for the topic's first one."""
-        count = self._refs.get(key, 0)
-        self._refs[key] = count + 1
-        if count:
-            return False
-        self._to_unsubscribe.discard(key)
-        return True
-
-    def release(self, key: TopicKey) -> bool:
-        """Uncount a subscriber; ``True`` (and requests queued) when it was the last one."""
-        count = self._refs.get(key, 0) - 1
-        if count > 0:
-            self._refs[key] = count
-            return False
-        self._refs.pop(key, None)
-        self._to_subscribe.discard(key)
-        if key in self._covered:  # it never had a server subscription of its own
-            self._covered.discard(key)
-            self._acked.discard(key)
-            return True
-        for orphan in self._uncovered_by(key):
-            # subscribed before the cover goes (the flush subscribes first), so no hole
-            self._covered.discard(orphan)
-            self._to_subscribe.add(orphan)
-        if key in self._acked:
-            self._to_unsubscribe.add(key)
-        return True
-
-    def drop(self, key: TopicKey) -> None:
-        """Forget ``key`` entirely (the server refused it, or the connection failed)."""
-        self._refs.pop(key, None)
-        self._acked.discard(key)
-        self._covered.discard(key)
-        self._to_subscribe.discard(key)
-
-    def _uncovered_by(self, cover: TopicKey) -> list[TopicKey]:
-        return [
-            k
-            for k in self._covered
-            if cover in covering_keys(k)
-            and not any(c in self._refs for c in covering_keys(k) if c != cover)
-        ]
-
-    # --- requests -------------------------------------------------------------------
-
-    def want(self, key: TopicKey) -> None:
-        """Queue a subscribe for ``key`` unless it is live already."""
-        if key not in self._acked:
-            self._to_subscribe.add(key)
-
-    def want_again(self, keys: Iterable[TopicKey]) -> bool:
-        """Queue a subscribe for those of ``keys`` still held and not live; ``True`` if any."""
-        waiting = [k for k in keys if k in self._refs and k not in self._acked]
-        self._to_subscribe.update(waiting)
-        return bool(waiting)
+        return all(self.is_live(k) for k, e in self._entries.items() if e.refs)
 
     @property
-    def has_pending(self) -> bool:
-        """Requests are waiting for the next flush."""
-        return bool(self._to_subscribe or self._to_unsubscribe)
+    def idle(self) -> bool:
+        """Nothing held, nothing in flight, nothing left on the server: the socket may close."""
+        return not self._entries
 
-    def take_pending(self) -> tuple[list[TopicKey], list[TopicKey]]:
-        """The queued subscribes (of held topics) and unsubscribes, emptying the queues."""
-        subscribe = [k for k in self._to_subscribe if k in self._refs]
-        unsubscribe = sorted(self._to_unsubscribe, key=str)
-        self._to_subscribe, self._to_unsubscribe = set(), set()
-        return subscribe, unsubscribe
+    @property
+    def in_use(self) -> int:
+        """Server slots taken or about to be: subscriptions in flight, live or being undone."""
+        return sum(1 for e in self._entries.values() if e.server is not ServerState.IDLE)
 
-    def plan(self, keys: Iterable[TopicKey]) -> tuple[list[TopicKey], list[TopicKey]]:
-        """Split ``keys`` into those needing a server subscription and those covered.
+    def server_subscriptions(self) -> list[TopicKey]:
+        """Topics with a live server subscription of their own on the current socket."""
+        live = [k for k, e in self._entries.items() if e.server is ServerState.LIVE]
+        return sorted(live, key=str)
 
-        Returns:
-            ``(direct, live)``: the keys to subscribe on the server, and covered keys that
-            are live at once because their cover already is.
-        """
-        direct: list[TopicKey] = []
-        live: list[TopicKey] = []
-        for key in keys:
-            covers = [c for c in covering_keys(key) if c in self._refs]
-            if not covers:
-                self._covered.discard(key)
-                direct.append(key)
-                continue
-            self._covered.add(key)
-            if any(c in self._acked for c in covers):
-                self._acked.add(key)
-                live.append(key)
-        return direct, live
+    def newly_live(self) -> list[TopicKey]:
+        """Held topics that became live since the last call (each owes its Gap, if any)."""
+        live = {k for k, e in self._entries.items() if e.refs and self.is_live(k)}
+        new = live - self._reported
+        self._reported = live
+        return sorted(new, key=str)
 
-    def acknowledged(self, key: TopicKey) -> list[TopicKey]:
-        """The server acknowledged ``key``; returns every topic that became live by it.
-
-        Per-symbol topics that ``key`` covers become live too; those that had their own
-        server subscription get an unsubscribe queued.
-        """
-        self._refusals.pop(key, None)
-        if key not in self._refs:
-            return []
-        self._acked.add(key)
-        live = [key]
-        if key.symbol is not None or key.ws_key.dialect is Dialect.PRO:
-            return live  # only Classic all-symbols topics cover anything
-        for other in self._refs:
-            if key not in covering_keys(other):
-                continue
-            if other not in self._covered and other in self._acked:
-                self._to_unsubscribe.add(other)
-            self._covered.add(other)
-            self._acked.add(other)
-            live.append(other)
-        return live
-
-    def unsubscribed(self, key: TopicKey) -> None:
-        """An unsubscribe for ``key`` was sent; it stays live if it is still held (covered)."""
-        if key not in self._refs:
-            self._acked.discard(key)
-
-    def refused(self, keys: Iterable[TopicKey]) -> int | None:
-        """Count a transient refusal of ``keys``; the attempt number, or ``None`` when they
-        were refused `MAX_SUBSCRIBE_RETRIES` times already."""
-        batch = list(keys)
-        attempt = max(self._refusals.get(key, 0) for key in batch)
-        if attempt >= MAX_SUBSCRIBE_RETRIES:
-            return None
-        for key in batch:
-            self._refusals[key] = attempt + 1
-        return attempt
+    def next_deadline(self, now: float) -> float | None:
+        """The earliest time after ``now`` at which a refused request may be tried again."""
+        times = [e.retry_at for e in self._entries.values() if self._waits(e, now)]
+        return min((t for t in times if t is not None), default=None)
 
     # --- the socket's turnover ------------------------------------------------------
 
     def new_socket(self) -> list[TopicKey]:
-        """A new socket starts with nothing live; returns every held topic to replay."""
-        self._acked.clear()
-        self._covered.clear()
-        self._to_subscribe.clear()
-        return list(self._refs)
+        """A new socket is welcomed: nothing is on its server yet; returns the held topics,
+        which `take_requests` now replays."""
+        self._reset()
+        self._connected = True
+        return sorted(self.held, key=str)
 
     def socket_lost(self) -> set[TopicKey]:
-        """The socket died; returns the topics that were live on it."""
-        live, self._acked = self._acked, set()
+        """The socket died; returns the held topics that were live on it."""
+        live = {k for k, e in self._entries.items() if e.refs and self.is_live(k)}
+        self._reset()
+        self._connected = False
         return live
 
-    def server_subscriptions(self) -> list[TopicKey]:
-        """Topics with a server subscription of their own on the current socket."""
-        return sorted(self._acked - self._covered, key=str)
+    def _reset(self) -> None:
+        self._generation += 1
+        self._reported.clear()
+        for key, entry in list(self._entries.items()):
+            entry.server = ServerState.IDLE
+            entry.solo = False
+            entry.attempts = 0
+            entry.retry_at = None
+            self._forget_if_done(key, entry)
 
-    def clear(self) -> None:
-        """Forget everything (the client is shutting down, or the last topic left)."""
-        self._refs.clear()
-        self._acked.clear()
-        self._covered.clear()
-        self._to_subscribe.clear()
-        self._to_unsubscribe.clear()
+    # --- requests -------------------------------------------------------------------
+
+    def take_requests(self, now: float) -> Requests:
+        """What to send now; the topics named are in flight from here on."""
+        if not self._connected:
+            return Requests(self._generation)
+        slots = self._capacity - self.in_use
+        batch: list[TopicKey] = []
+        solo: list[TopicKey] = []
+        for key in sorted(self._entries, key=str):
+            entry = self._entries[key]
+            if not entry.refs or entry.server is not ServerState.IDLE or self._waits(entry, now):
+                continue
+            if self._held_cover(key) is not None or slots <= 0:
+                continue  # rides on a held broader topic, or waits for a free slot
+            slots -= 1
+            self._send(entry)
+            (solo if entry.solo else batch).append(key)
+        unsubscribe = [
+            key
+            for key in sorted(self._entries, key=str)
+            if self._should_unsubscribe(key, self._entries[key], now)
+        ]
+        for key in unsubscribe:
+            self._send(self._entries[key], ServerState.UNSUBSCRIBING)
+        groups = ((tuple(batch),) if batch else ()) + tuple((k,) for k in solo)
+        return Requests(self._generation, groups, tuple(unsubscribe))
+
+    def _send(self, entry: _Entry, state: ServerState = ServerState.SUBSCRIBING) -> None:
+        entry.server = state
+        entry.generation = self._generation
+        entry.retry_at = None
+
+    @staticmethod
+    def _waits(entry: _Entry, now: float) -> bool:
+        return entry.retry_at is not None and entry.retry_at > now
+
+    def _held_cover(self, key: TopicKey) -> TopicKey | None:
+        for cover in covering_keys(key):
+            if self.holds(cover):
+                return cover
+        return None
+
+    def _should_unsubscribe(self, key: TopicKey, entry: _Entry, now: float) -> bool:
+        if entry.server is not ServerState.LIVE or self._waits(entry, now):
+            return False
+        if entry.refs:  # held: its own subscription goes once a held cover is live
+            cover = self._held_cover(key)
+            return cover is not None and self._entries[cover].server is ServerState.LIVE
+        return not self._carries(key, now)
+
+    def _carries(self, cover: TopicKey, now: float) -> bool:
+        """Whether an orphaned broad subscription still carries a held symbol whose own
+        subscription is on its way (so unsubscribing it now would leave a hole)."""
+        if cover.symbol is not None or cover.ws_key.dialect is not Dialect.CLASSIC:
+            return False
+        for key, entry in self._entries.items():
+            if not entry.refs or cover not in covering_keys(key) or self._held_cover(key):
+                continue
+            if entry.server in (ServerState.SUBSCRIBING, ServerState.UNSUBSCRIBING):
+                return True
+            if entry.server is ServerState.IDLE and self._waits(entry, now):
+                return True
+        return False
+
+    def acked(self, kind: Kind, keys: Iterable[TopicKey], generation: int) -> None:
+        """The server acknowledged a request for ``keys`` sent on socket ``generation``."""
+        if generation != self._generation:
+            return  # an answer from a socket that is gone
+        expect = ServerState.SUBSCRIBING if kind == "subscribe" else ServerState.UNSUBSCRIBING
+        for key in keys:
+            entry = self._entries.get(key)
+            if entry is None or entry.server is not expect:
+                continue
+            entry.attempts = 0
+            if kind == "subscribe":
+                entry.server = ServerState.LIVE
+                entry.accepted = True
+                entry.solo = False
+            else:
+                entry.server = ServerState.IDLE
+                self._forget_if_done(key, entry)
+
+    def refused(
+        self, kind: Kind, keys: Iterable[TopicKey], generation: int, *, transient: bool, now: float
+    ) -> Refusal:
+        """The server refused a request for ``keys`` sent on socket ``generation``.
+
+        Args:
+            transient: the refusal may pass by itself (rate limit, busy server).
+            now: the current time, from which a retry is scheduled.
+        """
+        batch = list(keys)
+        if generation != self._generation:
+            return Refusal()
+        expect = ServerState.SUBSCRIBING if kind == "subscribe" else ServerState.UNSUBSCRIBING
+        answered = [
+            (k, e) for k in batch if (e := self._entries.get(k)) is not None and e.server is expect
+        ]
+        if kind == "unsubscribe":
+            # a rate refusal leaves the subscription on the server: ask again later;
+            # anything else means the server does not have it
+            for key, entry in answered:
+                entry.server = ServerState.LIVE if transient else ServerState.IDLE
+                if transient:
+                    self._schedule_retry([entry], now)
+                else:
+                    self._forget_if_done(key, entry)
+            return Refusal()
+        for key, entry in answered:
+            entry.server = ServerState.IDLE
+            self._forget_if_done(key, entry)
+        held = [(k, e) for k, e in answered if e.refs]
+        if not held:
+            return Refusal()
+        if transient:
+            delay = self._schedule_retry([e for _, e in held], now)
+            return Refusal(retry=tuple(k for k, _ in held), delay=delay)
+        if len(batch) > 1:  # find the topic at fault: each on its own, at once
+            for _, entry in held:
+                entry.solo = True
+            return Refusal(split=tuple(k for k, _ in held))
+        ((key, entry),) = held
+        if entry.accepted:  # a replay: the server took it before, so it may again
+            delay = self._schedule_retry([entry], now)
+            return Refusal(retry=(key,), delay=delay, replay=True)
+        entry.refs = 0
+        self._forget_if_done(key, entry)
+        return Refusal(failed=(key,))
+
+    def _schedule_retry(self, entries: list[_Entry], now: float) -> float:
+        attempt = max(e.attempts for e in entries)
+        delay = self._backoff(attempt)
+        for entry in entries:
+            entry.attempts = attempt + 1
+            entry.retry_at = now + delay
+        return delay
