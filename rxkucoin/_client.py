@@ -4,13 +4,16 @@ one connection per WsKey, and hands out the hot topic Observables."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import aiohttp
-from reactivex import Observable
+import reactivex
+from reactivex import Observable, abc
+from reactivex.disposable import Disposable
 from reactivex.scheduler.eventloop import AsyncIOScheduler
 
 from ._auth import Credentials
@@ -19,7 +22,7 @@ from ._events import ConnectionEvent, ConnectionState
 from ._rest import RestClient
 from ._stream import TopicStream, merge_streams
 from ._topics import parse_topics
-from .exceptions import CredentialsError, InvalidTopic
+from .exceptions import ClientClosed, CredentialsError, InvalidTopic, NotReady
 from .keys import Endpoints, WsKey
 from .models import (
     FuturesCrossLeverageChange,
@@ -50,6 +53,12 @@ log = logging.getLogger("rxkucoin")
 
 Subscription = str | Mapping[str, Any]
 
+_T = TypeVar("_T")
+
+#: Seconds `KucoinStreams.aclose` may take beyond ``close_timeout``: cancelling what is
+#: left of the sockets' tasks and closing the HTTP session.
+CLOSE_MARGIN = 1.0
+
 
 class KucoinStreams:
     """KuCoin's private streams as hot Observables.
@@ -75,7 +84,21 @@ class KucoinStreams:
         on_subscriber_error: receives exceptions raised by subscribers' callbacks (those
             subscribers are dropped; everyone else goes on). Logged by default.
         pro_auth: how the Pro socket authenticates: ``"signed"`` (KuCoin's current
-            ``op: auth`` frame, falling back to a token) or ``"token"`` (token in the URL).
+            ``op: auth`` frame; after a failed handshake one attempt uses a token, then
+            the signed frame again) or ``"token"`` (token in the URL, always).
+        rest_timeout: seconds a REST call (a token, a snapshot) may take.
+        welcome_timeout: seconds a new socket may take to send its welcome (and, on Pro,
+            to answer the signed auth).
+        ack_timeout: seconds the server may take to answer a subscribe or unsubscribe.
+        close_timeout: seconds a socket's clean close may take; `aclose` returns within
+            ``close_timeout + CLOSE_MARGIN`` seconds whatever the server does.
+        max_attempts: give up after this many failed connection attempts in a row (each
+            stream of the WsKey then errors with the last cause, and `ready` raises it);
+            ``None`` (the default) retries for ever with backoff.
+
+    Any thread may build streams and subscribe or dispose them: the work is carried out on
+    the loop the client was entered on, and every subscriber (of a topic stream, of
+    `state` or of `events`) is called on that loop's thread.
     """
 
     def __init__(
@@ -86,24 +109,59 @@ class KucoinStreams:
         backoff: Callable[[int], float] | None = None,
         on_subscriber_error: Callable[[Exception], None] | None = None,
         pro_auth: Literal["signed", "token"] = "signed",
+        rest_timeout: float = 10.0,
+        welcome_timeout: float = 10.0,
+        ack_timeout: float = 10.0,
+        close_timeout: float = 2.0,
+        max_attempts: int | None = None,
     ) -> None:
+        for name, value in (
+            ("rest_timeout", rest_timeout),
+            ("welcome_timeout", welcome_timeout),
+            ("ack_timeout", ack_timeout),
+            ("close_timeout", close_timeout),
+        ):
+            if not value > 0:
+                raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+        if max_attempts is not None and max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1 or None, got {max_attempts!r}")
+        if pro_auth not in ("signed", "token"):
+            raise ValueError(f"pro_auth must be 'signed' or 'token', got {pro_auth!r}")
         self._credentials = credentials
         self._endpoints = endpoints or Endpoints()
         self._backoff = backoff
-        self._report = on_subscriber_error or _log_subscriber_error
+        self._report = _guarded(on_subscriber_error) if on_subscriber_error else _log_error
         self._pro_auth: Literal["signed", "token"] = pro_auth
+        self._rest_timeout = rest_timeout
+        self._welcome_timeout = welcome_timeout
+        self._ack_timeout = ack_timeout
+        self._close_timeout = close_timeout
+        self._max_attempts = max_attempts
         self._http: aiohttp.ClientSession | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._rest: RestClient | None = None
+        # Written from any thread without a lock: every access is one dict operation
+        # (get, setdefault, copy, clear), atomic under the GIL (and locked per dict on
+        # free-threaded builds), so the loop thread never waits on a lock.
         self._connections: dict[WsKey, Connection] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+
+    @property
+    def close_bound(self) -> float:
+        """Seconds `aclose` takes at most: ``close_timeout + CLOSE_MARGIN``."""
+        return self._close_timeout + CLOSE_MARGIN
 
     async def __aenter__(self) -> KucoinStreams:
         loop = self._loop = asyncio.get_running_loop()
+        self._closed = False
         self._http = aiohttp.ClientSession()
         self._scheduler = AsyncIOScheduler(loop)
-        self._rest = RestClient(self._http, self._endpoints, self._credentials)
+        self._rest = self._rest_client(self._http)
         return self
+
+    def _rest_client(self, http: aiohttp.ClientSession) -> RestClient:
+        return RestClient(http, self._endpoints, self._credentials, timeout=self._rest_timeout)
 
     async def __aexit__(
         self,
@@ -114,19 +172,41 @@ class KucoinStreams:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close every socket and the HTTP session."""
-        closing = [c.close_now() for c in self._connections.values()]
+        """Close every socket and the HTTP session, in bounded time.
+
+        Every stream this client handed out completes (``on_completed``; an ``async for``
+        over one ends), without unsubscribing its topics first. Each socket gets
+        ``close_timeout`` seconds to close cleanly and is then dropped, so this returns
+        within `close_bound` seconds even if the server stopped answering. Afterwards, a
+        stream subscribed again gets `ClientClosed`, and so does a new stream or `rest`.
+        Closing twice is harmless.
+        """
+        self._closed = True
+        connections = list(self._connections.copy().values())
         self._connections.clear()
-        await asyncio.gather(*(t for t in closing if t is not None), return_exceptions=True)
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
+        closing = {t for c in connections if (t := c.close_now()) is not None}
+        if closing:
+            _, late = await asyncio.wait(closing, timeout=self._close_timeout)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=CLOSE_MARGIN / 2)
+                log.warning(
+                    "%d socket(s) did not close within %.1f s and were dropped",
+                    len(late),
+                    self._close_timeout,
+                )
+        http, self._http = self._http, None
+        if http is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CLOSE_MARGIN / 2):
+                    await http.close()
 
     @property
     def scheduler(self) -> AsyncIOScheduler:
         """The scheduler every time-based operator of this client runs on."""
-        if self._scheduler is None:
-            raise RuntimeError("use KucoinStreams inside `async with`")
+        self._check_open()
+        assert self._scheduler is not None
         return self._scheduler
 
     @property
@@ -136,9 +216,15 @@ class KucoinStreams:
         ``await streams.rest.get_json(Market.SPOT, "/api/v1/hf/orders/active",
         {"symbol": "BTC-USDT"})`` returns KuCoin's ``data`` as plain JSON values.
         """
-        if self._rest is None:
-            raise RuntimeError("use KucoinStreams inside `async with`")
+        self._check_open()
+        assert self._rest is not None
         return self._rest
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClientClosed("this KucoinStreams is closed")
+        if self._http is None or self._rest is None or self._scheduler is None:
+            raise RuntimeError("use KucoinStreams inside `async with`")
 
     async def ready(
         self,
@@ -148,30 +234,46 @@ class KucoinStreams:
         """Wait until every topic subscribed so far is acknowledged by the server.
 
         Pushes sent before a topic's acknowledgement cannot reach it, so a test or a
-        strategy that acts right after subscribing should wait here first.
+        strategy that acts right after subscribing should wait here first. A subscribe
+        made on another thread counts once the loop has carried it out.
 
         Args:
             ws_keys: the connections to wait for; every connection with topics if none.
             timeout: seconds to wait at most.
 
         Raises:
-            TimeoutError: not settled within ``timeout``.
+            NotReady: not settled within ``timeout``; its ``causes`` say, for each
+                connection still waiting, the last error it met (DNS, refused connection,
+                TLS, an HTTP status, a dropped socket), or ``None`` if none yet. It is a
+                `TimeoutError` too.
             AuthError: the credentials were rejected (or another fatal error that stopped
-                a connection for good).
+                a connection for good, such as the last cause after ``max_attempts``).
         """
-        keys = [WsKey(k) for k in ws_keys] or [k for k, c in self._connections.items() if c.topics]
-        async with asyncio.timeout(timeout):
-            for key in keys:
-                await self.connection(key).wait_settled()
+        await asyncio.sleep(0)  # subscribes other threads already handed to the loop run first
+        if ws_keys:
+            connections = [self.connection(k) for k in ws_keys]
+        else:
+            connections = [c for c in self._connections.copy().values() if c.topics]
+        try:
+            async with asyncio.timeout(timeout):
+                for connection in connections:
+                    await connection.wait_settled()
+        except TimeoutError:
+            waiting = [c for c in connections if not c.settled]
+            if not waiting:
+                return
+            causes = {c.ws_key.value: c.last_error for c in waiting}
+            first = next((e for e in causes.values() if e is not None), None)
+            raise NotReady(causes, timeout) from first
 
     def connection(self, ws_key: WsKey | str) -> Connection:
         """The connection of ``ws_key`` (created on first use; no socket until a topic)."""
         key = WsKey(ws_key)
+        self._check_open()
         existing = self._connections.get(key)
         if existing is not None:
             return existing
-        if self._http is None or self._rest is None or self._scheduler is None:
-            raise RuntimeError("use KucoinStreams inside `async with`")
+        assert self._http is not None and self._scheduler is not None
         if key.is_private and self._credentials is None:
             try:
                 self._credentials = Credentials.from_env()
@@ -181,7 +283,8 @@ class KucoinStreams:
                     f"environment ({exc})",
                     exc.missing,
                 ) from None
-            self._rest = RestClient(self._http, self._endpoints, self._credentials)
+            self._rest = self._rest_client(self._http)
+        assert self._rest is not None
         connection = Connection(
             key,
             self._http,
@@ -193,9 +296,14 @@ class KucoinStreams:
             report=self._report,
             pro_auth=self._pro_auth,
             loop=self._loop,
+            welcome_timeout=self._welcome_timeout,
+            ack_timeout=self._ack_timeout,
+            close_timeout=self._close_timeout,
+            max_attempts=self._max_attempts,
         )
-        self._connections[key] = connection
-        return connection
+        # Another thread may have created the same key meanwhile: the first one wins (a
+        # Connection holds no socket or task until its first topic, so the loser is inert).
+        return self._connections.setdefault(key, connection)
 
     def subscribe(
         self,
@@ -224,7 +332,11 @@ class KucoinStreams:
         connection = self.connection(key)
         return merge_streams(
             [
-                TopicStream(connection.stream(topic), connection.stream(topic, with_gaps=True))
+                TopicStream(
+                    connection.stream(topic),
+                    connection.stream(topic, with_gaps=True),
+                    report=self._report,
+                )
                 for item in items
                 for topic in parse_topics(key, item)
             ]
@@ -369,17 +481,50 @@ class KucoinStreams:
     def state(self, ws_key: WsKey | str) -> Observable[ConnectionState]:
         """The connection state of ``ws_key``; replays the current state to new subscribers.
 
-        A subscriber that raises is reported and dropped, like on the topic streams.
+        A subscriber that raises is reported and dropped, like on the topic streams. It
+        may subscribe from any thread; it is called on the loop's thread.
         """
-        return self.connection(ws_key).state.pipe(isolate(self._report))
+        return self._on_loop(self.connection(ws_key).state.pipe(isolate(self._report)))
 
     def events(self, ws_key: WsKey | str) -> Observable[ConnectionEvent]:
         """Lifecycle events of ``ws_key``: ``open``, ``reconnect``, ``reconnected``, ``close``,
         ``response``, ``exception``, ``authenticated`` (the seed SDK's names).
 
-        A subscriber that raises is reported and dropped, like on the topic streams.
+        A subscriber that raises is reported and dropped, like on the topic streams. It
+        may subscribe from any thread; it is called on the loop's thread.
         """
-        return self.connection(ws_key).events.pipe(isolate(self._report))
+        return self._on_loop(self.connection(ws_key).events.pipe(isolate(self._report)))
+
+    def _on_loop(self, source: Observable[_T]) -> Observable[_T]:
+        """``source`` subscribed and disposed on the loop, whichever thread asks."""
+        loop = self._loop
+        assert loop is not None
+
+        def subscribe(
+            observer: abc.ObserverBase[_T], scheduler: abc.SchedulerBase | None = None
+        ) -> abc.DisposableBase:
+            if _running_loop() is loop:
+                return source.subscribe(observer, scheduler=scheduler)
+            attached: list[abc.DisposableBase] = []
+            disposed = False
+
+            def attach() -> None:
+                if not disposed:  # a dispose that came first wins
+                    attached.append(source.subscribe(observer, scheduler=scheduler))
+
+            def detach() -> None:
+                for subscription in attached:
+                    subscription.dispose()
+
+            def dispose() -> None:
+                nonlocal disposed
+                disposed = True
+                _call_on(loop, detach)
+
+            _call_on(loop, attach)
+            return Disposable(dispose)
+
+        return reactivex.create(subscribe)
 
 
 def _symbol_list(topic: str, symbols: str | Sequence[str]) -> list[str]:
@@ -393,5 +538,32 @@ def _symbols(prefix: str, symbols: str | Sequence[str]) -> str:
     return f"{prefix}:{','.join(_symbol_list(prefix, symbols))}"
 
 
-def _log_subscriber_error(exc: Exception) -> None:
+def _log_error(exc: Exception) -> None:
     log.error("a subscriber raised and was dropped: %r", exc, exc_info=exc)
+
+
+def _guarded(hook: Callable[[Exception], None]) -> Callable[[Exception], None]:
+    """``hook`` made safe to call from the reader: if it raises, that is logged instead."""
+
+    def report(exc: Exception) -> None:
+        try:
+            hook(exc)
+        except Exception as failure:
+            log.error(
+                "on_subscriber_error raised %r while reporting %r", failure, exc, exc_info=failure
+            )
+
+    return report
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _call_on(loop: asyncio.AbstractEventLoop, action: Callable[[], None]) -> None:
+    """Run ``action`` on ``loop``'s thread: soon, in order with other such calls."""
+    with contextlib.suppress(RuntimeError):  # the loop is closed: nothing is left to undo
+        loop.call_soon_threadsafe(action)
