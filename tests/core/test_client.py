@@ -543,3 +543,16 @@ async def test_aclose_is_bounded_against_a_server_that_stopped_answering(
             assert await asyncio.gather(*consumers) == ["ended"] * 3
         assert ended == ["gaps"]
         assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("rxkucoin:")]
+
+
+async def test_the_suites_blocking_call_detector_is_on() -> None:
+    """tests/conftest.py: a blocking call on the loop, under rxkucoin's frames, fails."""
+    from blockbuster import BlockingError
+
+    subject: Subject[int] = Subject()
+    reported: list[Exception] = []
+    stream = TopicStream(subject, subject, report=reported.append)
+    stream.buffered(10).subscribe(lambda _: time.sleep(0.001))
+    subject.on_next(1)
+    await until(lambda: bool(reported))
+    assert isinstance(reported[0], BlockingError)
