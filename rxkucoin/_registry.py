@@ -35,22 +35,14 @@ from typing import Literal
 from ._topics import MAX_TOPICS_PER_CONNECTION, TopicKey, covering_keys
 from .keys import Dialect
 
-__all__ = ("Refusal", "Requests", "ServerState", "TopicRegistry", "TopicState")
+__all__ = ("Refusal", "Requests", "TopicRegistry", "TopicState")
 
 Kind = Literal["subscribe", "unsubscribe"]
 
 
-class ServerState(enum.Enum):
-    """The state of a topic's own subscription on the current socket."""
-
-    IDLE = "idle"
-    SUBSCRIBING = "subscribing"
-    LIVE = "live"
-    UNSUBSCRIBING = "unsubscribing"
-
-
 class TopicState(enum.Enum):
-    """What `TopicRegistry.state` reports: the server state, or covered by a broader topic."""
+    """A topic's own server subscription on the current socket (``COVERED``: it has none,
+    a broader live topic carries it; only `TopicRegistry.state` reports that)."""
 
     IDLE = "idle"
     SUBSCRIBING = "subscribing"
@@ -62,8 +54,8 @@ class TopicState(enum.Enum):
 @dataclass(slots=True)
 class _Entry:
     refs: int = 0
-    server: ServerState = ServerState.IDLE
-    generation: int = 0  # the socket the server state belongs to
+    server: TopicState = TopicState.IDLE
+    generation: int = 0  # the socket its request was sent on
     accepted: bool = False  # the server acknowledged it once: a later refusal is a replay's
     solo: bool = False  # a batch with it was refused: send it in a frame of its own
     attempts: int = 0  # refusals in a row
@@ -72,13 +64,8 @@ class _Entry:
 
 @dataclass(frozen=True, slots=True)
 class Requests:
-    """What to send now, on socket ``generation``.
-
-    Attributes:
-        generation: the socket these requests belong to; answers name it.
-        subscribe: groups of topics; each group may share frames (`batch_requests`).
-        unsubscribe: topics to unsubscribe.
-    """
+    """What to send now: ``subscribe`` in groups (each may share frames, `batch_requests`),
+    ``unsubscribe``; answers name the socket ``generation`` they were sent on."""
 
     generation: int
     subscribe: tuple[tuple[TopicKey, ...], ...] = ()
@@ -90,22 +77,13 @@ class Requests:
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """What a refusal means for the topics it named.
+    """What a refusal means for the topics it named."""
 
-    Attributes:
-        retry: topics asked again after ``delay`` seconds.
-        delay: the pause before they are asked again.
-        replay: the retried topics had been accepted before (a refusal on a replay).
-        split: topics of a refused batch, sent again each in a frame of its own, at once.
-        failed: topics refused for good on their first subscribe; their subscribers are
-            forgotten here and must be told.
-    """
-
-    retry: tuple[TopicKey, ...] = ()
+    retry: tuple[TopicKey, ...] = ()  # asked again after ``delay`` seconds
     delay: float = 0.0
-    replay: bool = False
-    split: tuple[TopicKey, ...] = ()
-    failed: tuple[TopicKey, ...] = ()
+    replay: bool = False  # the retried topics had been accepted before
+    split: tuple[TopicKey, ...] = ()  # of a refused batch: each in a frame of its own, at once
+    failed: tuple[TopicKey, ...] = ()  # refused for good on a first subscribe: tell them
 
 
 def _default_backoff(attempt: int) -> float:
@@ -167,10 +145,8 @@ class TopicRegistry:
         return True
 
     def drop(self, key: TopicKey) -> None:
-        """Forget ``key``'s subscribers (refused for good, or the connection failed).
-
-        A subscription the server has or may have is still unsubscribed.
-        """
+        """Forget ``key``'s subscribers (refused for good, or the connection failed); a
+        subscription the server has or may have is still unsubscribed."""
         entry = self._entries.get(key)
         if entry is not None:
             entry.refs = 0
@@ -184,16 +160,11 @@ class TopicRegistry:
         self._connected = False
 
     def _forget_if_done(self, key: TopicKey, entry: _Entry) -> None:
-        if entry.refs == 0 and entry.server is ServerState.IDLE:
+        if entry.refs == 0 and entry.server is TopicState.IDLE:
             del self._entries[key]
             self._reported.discard(key)
 
     # --- state ----------------------------------------------------------------------
-
-    @property
-    def generation(self) -> int:
-        """The current socket's number (it changes with every new or lost socket)."""
-        return self._generation
 
     @property
     def connected(self) -> bool:
@@ -206,22 +177,22 @@ class TopicRegistry:
         entry = self._entries.get(key)
         if entry is None:
             return TopicState.IDLE
-        if entry.server is ServerState.IDLE and entry.refs and self._cover_live(key):
+        if entry.server is TopicState.IDLE and entry.refs and self._cover_live(key):
             return TopicState.COVERED
-        return TopicState(entry.server.value)
+        return entry.server
 
     def is_live(self, key: TopicKey) -> bool:
         """Whether pushes of ``key`` arrive on the current socket: its own subscription is
         acknowledged, or a broader topic's is."""
         entry = self._entries.get(key)
-        if entry is not None and entry.server is ServerState.LIVE:
+        if entry is not None and entry.server is TopicState.LIVE:
             return True
         return self._cover_live(key)
 
     def _cover_live(self, key: TopicKey) -> bool:
         for cover in covering_keys(key):
             entry = self._entries.get(cover)
-            if entry is not None and entry.server is ServerState.LIVE:
+            if entry is not None and entry.server is TopicState.LIVE:
                 return True
         return False
 
@@ -243,11 +214,11 @@ class TopicRegistry:
     @property
     def in_use(self) -> int:
         """Server slots taken or about to be: subscriptions in flight, live or being undone."""
-        return sum(1 for e in self._entries.values() if e.server is not ServerState.IDLE)
+        return sum(1 for e in self._entries.values() if e.server is not TopicState.IDLE)
 
     def server_subscriptions(self) -> list[TopicKey]:
         """Topics with a live server subscription of their own on the current socket."""
-        live = [k for k, e in self._entries.items() if e.server is ServerState.LIVE]
+        live = [k for k, e in self._entries.items() if e.server is TopicState.LIVE]
         return sorted(live, key=str)
 
     def newly_live(self) -> list[TopicKey]:
@@ -259,8 +230,8 @@ class TopicRegistry:
 
     def next_deadline(self, now: float) -> float | None:
         """The earliest time after ``now`` at which a refused request may be tried again."""
-        times = [e.retry_at for e in self._entries.values() if self._waits(e, now)]
-        return min((t for t in times if t is not None), default=None)
+        times = (e.retry_at for e in self._entries.values() if e.retry_at is not None)
+        return min((t for t in times if t > now), default=None)
 
     # --- the socket's turnover ------------------------------------------------------
 
@@ -281,12 +252,9 @@ class TopicRegistry:
     def _reset(self) -> None:
         self._generation += 1
         self._reported.clear()
-        for key, entry in list(self._entries.items()):
-            entry.server = ServerState.IDLE
-            entry.solo = False
-            entry.attempts = 0
-            entry.retry_at = None
-            self._forget_if_done(key, entry)
+        self._entries = {
+            k: _Entry(refs=e.refs, accepted=e.accepted) for k, e in self._entries.items() if e.refs
+        }
 
     # --- requests -------------------------------------------------------------------
 
@@ -299,7 +267,7 @@ class TopicRegistry:
         solo: list[TopicKey] = []
         for key in sorted(self._entries, key=str):
             entry = self._entries[key]
-            if not entry.refs or entry.server is not ServerState.IDLE or self._waits(entry, now):
+            if not entry.refs or entry.server is not TopicState.IDLE or self._waits(entry, now):
                 continue
             if self._held_cover(key) is not None or slots <= 0:
                 continue  # rides on a held broader topic, or waits for a free slot
@@ -312,11 +280,11 @@ class TopicRegistry:
             if self._should_unsubscribe(key, self._entries[key], now)
         ]
         for key in unsubscribe:
-            self._send(self._entries[key], ServerState.UNSUBSCRIBING)
+            self._send(self._entries[key], TopicState.UNSUBSCRIBING)
         groups = ((tuple(batch),) if batch else ()) + tuple((k,) for k in solo)
         return Requests(self._generation, groups, tuple(unsubscribe))
 
-    def _send(self, entry: _Entry, state: ServerState = ServerState.SUBSCRIBING) -> None:
+    def _send(self, entry: _Entry, state: TopicState = TopicState.SUBSCRIBING) -> None:
         entry.server = state
         entry.generation = self._generation
         entry.retry_at = None
@@ -332,11 +300,11 @@ class TopicRegistry:
         return None
 
     def _should_unsubscribe(self, key: TopicKey, entry: _Entry, now: float) -> bool:
-        if entry.server is not ServerState.LIVE or self._waits(entry, now):
+        if entry.server is not TopicState.LIVE or self._waits(entry, now):
             return False
         if entry.refs:  # held: its own subscription goes once a held cover is live
             cover = self._held_cover(key)
-            return cover is not None and self._entries[cover].server is ServerState.LIVE
+            return cover is not None and self._entries[cover].server is TopicState.LIVE
         return not self._carries(key, now)
 
     def _carries(self, cover: TopicKey, now: float) -> bool:
@@ -347,28 +315,35 @@ class TopicRegistry:
         for key, entry in self._entries.items():
             if not entry.refs or cover not in covering_keys(key) or self._held_cover(key):
                 continue
-            if entry.server in (ServerState.SUBSCRIBING, ServerState.UNSUBSCRIBING):
+            if entry.server in (TopicState.SUBSCRIBING, TopicState.UNSUBSCRIBING):
                 return True
-            if entry.server is ServerState.IDLE and self._waits(entry, now):
+            if entry.server is TopicState.IDLE and self._waits(entry, now):
                 return True
         return False
 
+    def _answered(
+        self, kind: Kind, keys: Iterable[TopicKey], generation: int
+    ) -> list[tuple[TopicKey, _Entry]]:
+        """The entries a request's answer applies to: in flight for it on that socket (an
+        answer from a socket that is gone applies to nothing)."""
+        expect = TopicState.SUBSCRIBING if kind == "subscribe" else TopicState.UNSUBSCRIBING
+        found = ((k, self._entries.get(k)) for k in keys)
+        return [
+            (k, e)
+            for k, e in found
+            if e is not None and e.server is expect and e.generation == generation
+        ]
+
     def acked(self, kind: Kind, keys: Iterable[TopicKey], generation: int) -> None:
         """The server acknowledged a request for ``keys`` sent on socket ``generation``."""
-        if generation != self._generation:
-            return  # an answer from a socket that is gone
-        expect = ServerState.SUBSCRIBING if kind == "subscribe" else ServerState.UNSUBSCRIBING
-        for key in keys:
-            entry = self._entries.get(key)
-            if entry is None or entry.server is not expect:
-                continue
+        for key, entry in self._answered(kind, keys, generation):
             entry.attempts = 0
             if kind == "subscribe":
-                entry.server = ServerState.LIVE
+                entry.server = TopicState.LIVE
                 entry.accepted = True
                 entry.solo = False
             else:
-                entry.server = ServerState.IDLE
+                entry.server = TopicState.IDLE
                 self._forget_if_done(key, entry)
 
     def refused(
@@ -381,24 +356,19 @@ class TopicRegistry:
             now: the current time, from which a retry is scheduled.
         """
         batch = list(keys)
-        if generation != self._generation:
-            return Refusal()
-        expect = ServerState.SUBSCRIBING if kind == "subscribe" else ServerState.UNSUBSCRIBING
-        answered = [
-            (k, e) for k in batch if (e := self._entries.get(k)) is not None and e.server is expect
-        ]
+        answered = self._answered(kind, batch, generation)
         if kind == "unsubscribe":
             # a rate refusal leaves the subscription on the server: ask again later;
             # anything else means the server does not have it
             for key, entry in answered:
-                entry.server = ServerState.LIVE if transient else ServerState.IDLE
+                entry.server = TopicState.LIVE if transient else TopicState.IDLE
                 if transient:
                     self._schedule_retry([entry], now)
                 else:
                     self._forget_if_done(key, entry)
             return Refusal()
         for key, entry in answered:
-            entry.server = ServerState.IDLE
+            entry.server = TopicState.IDLE
             self._forget_if_done(key, entry)
         held = [(k, e) for k, e in answered if e.refs]
         if not held:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import pytest
@@ -15,9 +15,12 @@ from rxkucoin import Credentials, WsKey
 from rxkucoin import _protocol as protocol
 from rxkucoin._connection import Connection
 from rxkucoin._events import ConnectionEvent, ConnectionState, Gap
-from rxkucoin._registry import TopicState
+from rxkucoin._registry import TopicRegistry, TopicState
+from rxkucoin._requests import RequestFlow
 from rxkucoin._rest import RestClient
+from rxkucoin._session import Rejected, Session
 from rxkucoin._topics import TopicKey, parse_topics
+from rxkucoin.exceptions import SubscriptionRejected
 from rxkucoin.sim import Simulator
 from rxkucoin.sim._classic import ClassicSession
 
@@ -199,3 +202,170 @@ async def test_a_refusal_on_replay_keeps_the_stream_alive(
     assert not rec.errors and conn.state.value is ConnectionState.LIVE
     assert isinstance(rec.items[0], Gap)
     link.dispose()
+
+
+async def test_a_server_that_stops_answering_cannot_hold_the_last_close(
+    sim: Simulator, creds: Credentials, http: aiohttp.ClientSession
+) -> None:
+    conn = Connection(
+        SPOT,
+        http,
+        RestClient(http, sim.endpoints, creds, timeout=2.0),
+        AsyncIOScheduler(asyncio.get_running_loop()),
+        credentials=creds,
+        ack_timeout=60.0,  # the unsubscribe's answer would be waited for this long
+        close_timeout=0.2,
+    )
+    _, link = watch(conn, spot(ORDERS))
+    await until(lambda: conn.settled)
+    sim.faults.half_open()
+    link.dispose()
+    async with asyncio.timeout(10):  # far below the ack timeout
+        await until(lambda: conn.state.value is ConnectionState.CLOSED)
+        await until(lambda: not conn._requests._tasks)
+    assert conn._topics.idle
+
+
+# --- the flow on its own: a fake session whose answers the test gives -------------------
+
+
+class FakeSession:
+    """Records requests; each waits until the test answers it."""
+
+    key = SPOT
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, asyncio.Future[None]]] = []
+
+    async def request(self, kind: str, request: Any) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.sent.append((kind, request.label, future))
+        await future
+
+    def answer(self, index: int, error: Exception | None = None) -> None:
+        future = self.sent[index][2]
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
+
+
+class Flow:
+    """A `RequestFlow` and everything it reported."""
+
+    def __init__(self, *, backoff: float = 0.0, close_timeout: float = 5.0) -> None:
+        self.registry = TopicRegistry(backoff=lambda attempt: backoff)
+        self.live: list[TopicKey] = []
+        self.failed: list[tuple[TopicKey, Exception]] = []
+        self.events: list[tuple[Any, ...]] = []
+        self.idle = 0
+        self.flow = RequestFlow(
+            self.registry,
+            asyncio.get_running_loop(),
+            went_live=self.live.extend,
+            fail_topic=lambda key, error: self.failed.append((key, error)),
+            emit=lambda *args: self.events.append(args),
+            on_change=lambda: None,
+            on_idle=self.on_idle,
+            close_timeout=close_timeout,
+        )
+
+    def on_idle(self) -> None:
+        self.idle += 1
+
+
+async def turns(n: int = 10) -> None:
+    """Let the loop run ``n`` iterations (no timed wait)."""
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
+async def connected(f: Flow, session: FakeSession) -> None:
+    replay = asyncio.ensure_future(f.flow.replay(cast(Session, session)))
+    await turns()
+    for i in range(len(session.sent)):
+        session.answer(i)
+    await replay
+
+
+async def test_flow_a_topic_released_in_flight_is_unsubscribed_on_its_ack_then_idle() -> None:
+    f, session = Flow(), FakeSession()
+    wallet, orders = spot(BALANCE), spot(ORDERS)
+    f.flow.acquire(wallet)
+    await connected(f, session)
+    f.flow.acquire(orders)
+    await turns()
+    assert [(k, t) for k, t, _ in session.sent] == [
+        ("subscribe", BALANCE),
+        ("subscribe", ORDERS),
+    ]
+    f.flow.release(orders)
+    f.flow.release(wallet)
+    await turns()
+    assert [(k, t) for k, t, _ in session.sent[2:]] == [("unsubscribe", BALANCE)]
+    session.answer(2)
+    await turns()
+    assert f.idle == 0  # ORDERS is still in flight: the socket must stay
+    session.answer(1)
+    await turns()
+    assert [(k, t) for k, t, _ in session.sent[3:]] == [("unsubscribe", ORDERS)]
+    assert f.live == [wallet]  # ORDERS went live with nobody left to tell
+    session.answer(3)
+    await turns()
+    assert f.idle == 1 and f.registry.idle and not f.flow._tasks
+
+
+async def test_flow_gives_up_on_unanswered_last_unsubscribes_after_the_close_timeout() -> None:
+    f, session = Flow(close_timeout=0.0), FakeSession()
+    f.flow.acquire(spot(ORDERS))
+    await connected(f, session)
+    f.flow.release(spot(ORDERS))
+    await turns()
+    assert session.sent[-1][0] == "unsubscribe" and f.idle == 1
+    f.flow.socket_ended(cast(Session, session))
+    await f.flow.drain(cast(Session, session))
+    assert not f.flow._tasks and f.registry.idle and f.idle == 1
+
+
+async def test_flow_retries_refusals_and_fails_only_a_first_subscribe_refused_for_good() -> None:
+    f, session = Flow(), FakeSession()
+    pro = parse_topics(PRO, {"topic": "orderAll", "payload": {"tradeType": "SPOT"}})[0]
+    f.flow.acquire(spot(ORDERS))
+    f.flow.acquire(pro)
+    replay = asyncio.ensure_future(f.flow.replay(cast(Session, session)))
+    await turns()
+    assert [t for _, t, _ in session.sent] == [ORDERS, str(pro)]
+    session.answer(0, Rejected(404, "topic is not found"))
+    session.answer(1, Rejected("400100", "exceed max permits per second"))  # Pro: reason only
+    await replay
+    assert [k for k, _ in f.failed] == [spot(ORDERS)]
+    assert isinstance(f.failed[0][1], SubscriptionRejected) and f.failed[0][1].code == 404
+    assert [e[0] for e in f.events] == ["exception"] and "for now" in f.events[0][1]
+    await turns()
+    assert session.sent[-1][1] == str(pro)  # asked again after the (zero) backoff
+    session.answer(2)
+    await turns()
+    assert f.live == [pro] and f.registry.settled
+
+
+async def test_flow_answers_after_the_socket_ended_are_ignored_and_tasks_drained() -> None:
+    f, session = Flow(), FakeSession()
+    f.flow.acquire(spot(ORDERS))
+    replay = asyncio.ensure_future(f.flow.replay(cast(Session, session)))
+    await turns()
+    assert f.flow.socket_ended(cast(Session, session)) == set()
+    assert f.flow.socket_ended(cast(Session, session)) == set()  # once only
+    await f.flow.drain(cast(Session, session))
+    await replay
+    assert not f.flow._tasks and not f.registry.is_live(spot(ORDERS))
+    again = FakeSession()
+    await connected(f, again)
+    assert f.registry.is_live(spot(ORDERS)) and f.live == [spot(ORDERS)]
+
+
+async def test_flow_more_topics_than_a_socket_carries_fail_at_once() -> None:
+    f = Flow()
+    keys = [spot(f"/margin/isolatedPosition:S{i}-USDT") for i in range(301)]
+    assert all(f.flow.acquire(k) for k in keys[:300])
+    assert f.flow.acquire(keys[300]) is False
+    assert [k for k, _ in f.failed] == [keys[300]] and not f.registry.holds(keys[300])
