@@ -221,13 +221,14 @@ class State(enum.Enum):
 class Pacer:
     """Counts client frames over a sliding window; pure, the caller supplies the time.
 
-    Control frames (pings, auth) may fill the whole ``limit``; requests only
-    ``limit - reserve``, so a burst of requests always leaves room for the heartbeat.
+    Control frames (pings, auth) may fill the whole ``limit``. A request may go only while
+    the window keeps room for ``reserve`` control frames, counting those already in it: a
+    burst of requests always leaves the heartbeat its room, and requests get the rest.
 
     Args:
         limit: frames allowed per window (KuCoin: 100).
         window: the window in seconds.
-        reserve: frames of each window only control frames may use.
+        reserve: control frames each window keeps room for.
     """
 
     def __init__(
@@ -236,32 +237,41 @@ class Pacer:
         self.limit = limit
         self.window = window
         self.reserve = reserve
-        self._sent: deque[float] = deque()
-
-    def _cap(self, control: bool) -> int:
-        return self.limit if control else max(1, self.limit - self.reserve)
+        self._sent: deque[tuple[float, bool]] = deque()  # (sent at, is a control frame)
+        self._controls = 0
 
     def in_window(self, now: float) -> int:
         """Frames counted at ``now``."""
         sent = self._sent
         # the same sum as next_slot's, so a wake-up at that time always finds room
-        while sent and sent[0] + self.window <= now:
-            sent.popleft()
+        while sent and sent[0][0] + self.window <= now:
+            self._controls -= sent.popleft()[1]
         return len(sent)
+
+    def _room(self, total: int, controls: int, control: bool) -> bool:
+        if control:
+            return total < self.limit
+        return total + max(0, self.reserve - controls) < self.limit
 
     def take(self, now: float, *, control: bool) -> bool:
         """Count one frame sent at ``now`` if the budget allows it; ``False`` otherwise."""
-        if self.in_window(now) >= self._cap(control):
+        if not self._room(self.in_window(now), self._controls, control):
             return False
-        self._sent.append(now)
+        self._sent.append((now, control))
+        self._controls += control
         return True
 
     def next_slot(self, *, control: bool) -> float | None:
         """When a frame of this class may next go; ``None`` when it may go now."""
-        cap = self._cap(control)
-        if len(self._sent) < cap:
+        total, controls = len(self._sent), self._controls
+        if self._room(total, controls, control):
             return None
-        return self._sent[len(self._sent) - cap] + self.window
+        for sent_at, was_control in self._sent:  # oldest first: free slots as they expire
+            total -= 1
+            controls -= was_control
+            if self._room(total, controls, control):
+                return sent_at + self.window
+        return None  # unreachable with a sane reserve: an empty window has room
 
 
 # --- the protocol ------------------------------------------------------------------------
