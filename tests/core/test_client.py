@@ -556,3 +556,26 @@ async def test_the_suites_blocking_call_detector_is_on() -> None:
     subject.on_next(1)
     await until(lambda: bool(reported))
     assert isinstance(reported[0], BlockingError)
+
+
+async def test_async_for_break_without_async_with_releases_the_topic(
+    sim: Simulator, creds: Credentials
+) -> None:
+    async with KucoinStreams(creds, endpoints=sim.endpoints) as streams:
+        holder = streams.spot_balance().subscribe()  # keeps the socket open
+        conn = streams.connection("spotPrivateV1")
+
+        async def first_order_type() -> str:
+            async for order in aiter_observable(streams.spot_orders()):  # no async with
+                return str(order.type)  # leaves the loop; the iterator is dropped
+            return "ended"
+
+        reader = asyncio.ensure_future(first_order_type())
+        await until(lambda: len(conn.topics) == 2)
+        await streams.ready(timeout=10)
+        sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+        async with asyncio.timeout(10):
+            assert await reader == "received"
+        await until(lambda: len(conn.topics) == 1)  # only the balance is still held
+        await until(lambda: sum(len(s.subs) for s in sim._sessions_on("spot")) == 1)
+        holder.dispose()
