@@ -22,6 +22,7 @@ from ._events import ConnectionEvent, ConnectionState
 from ._rest import RestClient
 from ._stream import TopicStream, merge_streams
 from ._topics import parse_topics
+from ._watchdog import LoopWatchdog
 from .exceptions import ClientClosed, CredentialsError, InvalidTopic, NotReady
 from .keys import Endpoints, WsKey
 from .models import (
@@ -95,6 +96,9 @@ class KucoinStreams:
         max_attempts: give up after this many failed connection attempts in a row (each
             stream of the WsKey then errors with the last cause, and `ready` raises it);
             ``None`` (the default) retries for ever with backoff.
+        blocked_threshold: a subscriber holding the event loop longer than this many
+            seconds is reported (a ``blocked`` event naming the topic, and a WARNING);
+            ``None`` turns the watchdog off.
 
     Any thread may build streams and subscribe or dispose them: the work is carried out on
     the loop the client was entered on, and every subscriber (of a topic stream, of
@@ -114,6 +118,7 @@ class KucoinStreams:
         ack_timeout: float = 10.0,
         close_timeout: float = 2.0,
         max_attempts: int | None = None,
+        blocked_threshold: float | None = 0.5,
     ) -> None:
         for name, value in (
             ("rest_timeout", rest_timeout),
@@ -137,6 +142,8 @@ class KucoinStreams:
         self._ack_timeout = ack_timeout
         self._close_timeout = close_timeout
         self._max_attempts = max_attempts
+        self._blocked_threshold = blocked_threshold
+        self._watchdog: LoopWatchdog[tuple[Connection, str]] | None = None
         self._http: aiohttp.ClientSession | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._rest: RestClient | None = None
@@ -158,7 +165,31 @@ class KucoinStreams:
         self._http = aiohttp.ClientSession()
         self._scheduler = AsyncIOScheduler(loop)
         self._rest = self._rest_client(self._http)
+        if self._blocked_threshold is not None:
+            self._watchdog = LoopWatchdog(
+                loop,
+                describe=self._delivering,
+                on_block=self._blocked,
+                threshold=self._blocked_threshold,
+            )
+            self._watchdog.start()
         return self
+
+    def _delivering(self) -> tuple[Connection, str] | None:
+        """What the loop is delivering (asked by the watchdog's thread during a stall)."""
+        for connection in list(self._connections.copy().values()):
+            topic = connection.delivering
+            if topic is not None:
+                return connection, topic
+        return None
+
+    def _blocked(self, seconds: float, where: tuple[Connection, str] | None) -> None:
+        if where is None:
+            log.warning(
+                "the event loop was blocked for %.2f s (not by a stream subscriber)", seconds
+            )
+        else:
+            where[0].report_blocked(seconds, where[1])
 
     def _rest_client(self, http: aiohttp.ClientSession) -> RestClient:
         return RestClient(http, self._endpoints, self._credentials, timeout=self._rest_timeout)
@@ -182,6 +213,9 @@ class KucoinStreams:
         Closing twice is harmless.
         """
         self._closed = True
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            watchdog.stop()
         connections = list(self._connections.copy().values())
         self._connections.clear()
         closing = {t for c in connections if (t := c.close_now()) is not None}

@@ -16,11 +16,14 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 __all__ = ("LoopWatchdog",)
 
+_W = TypeVar("_W")
 
-class LoopWatchdog:
+
+class LoopWatchdog(Generic[_W]):
     """Reports stalls of ``loop`` longer than ``threshold`` seconds.
 
     Args:
@@ -37,8 +40,8 @@ class LoopWatchdog:
         self,
         loop: asyncio.AbstractEventLoop,
         *,
-        describe: Callable[[], str | None],
-        on_block: Callable[[float, str | None], None],
+        describe: Callable[[], _W | None],
+        on_block: Callable[[float, _W | None], None],
         threshold: float = 0.5,
         interval: float = 0.05,
     ) -> None:
@@ -48,7 +51,7 @@ class LoopWatchdog:
         self._threshold = threshold
         self._interval = interval
         self._beat = time.monotonic()
-        self._stall: tuple[float, str | None] | None = None  # (since, what) of a stall
+        self._stall: tuple[float, _W | None] | None = None  # (since, what) of a stall
         self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -62,20 +65,26 @@ class LoopWatchdog:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop watching; returns once the thread has ended."""
+        """Stop watching. The thread (a daemon) ends within one ``interval``; it is not
+        joined here, so that stopping never blocks the loop."""
         self._stopped.set()
         if self._handle is not None:
             self._handle.cancel()
-        if self._thread is not None:
-            self._thread.join()
 
     def _renew(self) -> None:
-        now = time.monotonic()
-        with self._lock:
+        if self._stopped.is_set():
+            return
+        # never wait on the loop: if the thread is looking right now, try again shortly
+        if not self._lock.acquire(blocking=False):
+            self._handle = self._loop.call_later(self._interval / 10, self._renew)
+            return
+        try:
+            now = time.monotonic()
             stall, self._stall = self._stall, None
             self._beat = now
-        if not self._stopped.is_set():
-            self._handle = self._loop.call_later(self._interval, self._renew)
+        finally:
+            self._lock.release()
+        self._handle = self._loop.call_later(self._interval, self._renew)
         if stall is not None:
             since, what = stall
             self._on_block(now - since, what)
@@ -86,7 +95,7 @@ class LoopWatchdog:
                 beat = self._beat
                 if self._stall is not None or time.monotonic() - beat <= self._threshold:
                     continue
-                what = None
+                what: _W | None = None
                 with contextlib.suppress(Exception):  # a racing read is only a worse hint
                     what = self._describe()
                 self._stall = (beat, what)

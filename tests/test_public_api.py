@@ -25,6 +25,7 @@ EXPECTED_TOP = {
     "Gap",
     "InstanceServer",
     "InvalidTopic",
+    "NotReady",
     "KucoinStreams",
     "Market",
     "RateLimitError",
