@@ -24,6 +24,10 @@ __all__ = ("RequestFlow", "is_transient")
 
 log = logging.getLogger("rxkucoin.connection")
 
+#: A timer may fire up to the clock's resolution before its time; a retry this close to its
+#: deadline is due, so the pump never spins on a deadline a hair in the future.
+_EARLY_S: Final = 0.001
+
 #: Words of a refusal that passes by itself (Pro refusals carry only a reason, no code).
 _TRANSIENT_WORDS: Final = ("permits per second", "busy", "retry", "try again", "too many", "rate")
 
@@ -174,13 +178,16 @@ class RequestFlow:
             return
         if not registry.held and self._close_timer is None:
             self._close_timer = self._loop.call_later(self._close_timeout, self._give_up)
-        deadline = registry.next_deadline(self._loop.time())
+        deadline = registry.next_deadline(self._now())
         if deadline is not None and (
             self._retry_timer is None or self._retry_timer.when() > deadline
         ):
             if self._retry_timer is not None:
                 self._retry_timer.cancel()
             self._retry_timer = self._loop.call_at(deadline, self._retry_due)
+
+    def _now(self) -> float:
+        return self._loop.time() + _EARLY_S
 
     def _retry_due(self) -> None:
         self._retry_timer = None
@@ -200,7 +207,7 @@ class RequestFlow:
 
     def _send(self, session: Session) -> list[asyncio.Task[None]]:
         """Start a task for every request the registry wants sent now."""
-        plan = self._registry.take_requests(self._loop.time())
+        plan = self._registry.take_requests(self._now())
         started = []
         for group in plan.subscribe:
             for request, batch in batch_requests(group):
