@@ -378,6 +378,7 @@ class Connection:
             endpoints=self._endpoints,
             welcome_timeout=self._welcome_timeout,
             ack_timeout=self._ack_timeout,
+            close_timeout=self._close_timeout,
         )
         if self.ws_key.is_private:
             self._emit("authenticated", f"session {session.connect_id}")
