@@ -34,7 +34,7 @@ from . import _protocol as pr
 from ._auth import Credentials
 from ._protocol import MAX_FRAME_BYTES, MAX_REPORTED_BYTES, Push, Rejected, Request, inflate
 from ._rest import DEFAULT_PING_INTERVAL_MS, DEFAULT_PING_TIMEOUT_MS, Token
-from .exceptions import ConnectionLost
+from .exceptions import ClientClosed, ConnectionLost
 from .keys import Dialect, Endpoints, WsKey
 
 __all__ = (
@@ -340,7 +340,10 @@ async def open_session(
     Raises:
         ConnectionLost: the socket could not be opened or was not welcomed in time.
         AuthError: Pro flow B refused the credentials.
+        ClientClosed: ``http`` is closed (the client was closed).
     """
+    if http.closed:  # aiohttp would raise an untyped RuntimeError("Session is closed")
+        raise ClientClosed(f"{key.value}: the client's HTTP session is closed")
     connect_id = uuid.uuid4().hex
     if key.dialect is Dialect.CLASSIC:
         if token is None:

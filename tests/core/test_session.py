@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 
 import rxkucoin._session
-from rxkucoin import ConnectionLost, WsKey
+from rxkucoin import ClientClosed, ConnectionLost, WsKey
 from rxkucoin._rest import InstanceServer, RestClient, Token
 from rxkucoin._session import (
     YIELD_AFTER_FRAMES,
@@ -353,3 +353,11 @@ def test_the_driver_uses_no_private_aiohttp_api() -> None:
     source = Path(rxkucoin._session.__file__).read_text()
     assert re.findall(r"\b_?ws\._\w+", source) == []  # e.g. ws._response, ws._writer
     assert "self._ws." in source  # the check looks at the right name
+
+
+async def test_a_closed_http_session_is_a_typed_error(quick_sim: Simulator) -> None:
+    async with aiohttp.ClientSession() as http:
+        creds = quick_sim.add_account("demo")
+        token = await RestClient(http, quick_sim.endpoints, creds, timeout=1.0).fetch_token(SPOT)
+    with pytest.raises(ClientClosed):
+        await open_session(http, SPOT, lambda _: None, token=token)
