@@ -84,6 +84,7 @@ class RequestFlow:
         self._retry_timer: asyncio.TimerHandle | None = None
         self._close_timer: asyncio.TimerHandle | None = None
         self._active = False  # something was held since the last idle
+        self._replaying = False
 
     # --- subscribers ----------------------------------------------------------------
 
@@ -117,8 +118,15 @@ class RequestFlow:
         self._session = session
         self._registry.new_socket()
         started = self._send(session)
-        if started:
-            await asyncio.wait(started)
+        # The round's topics go live together at its end, in the same step as the caller's
+        # "reconnected": a Gap is never seen before it. A push of the new socket that comes
+        # first pays its route's Gap itself (the router), so no order is lost by waiting.
+        self._replaying = True
+        try:
+            if started:
+                await asyncio.wait(started)
+        finally:
+            self._replaying = False
         self._settle()
 
     def socket_ended(self, session: Session) -> set[TopicKey]:
@@ -280,7 +288,8 @@ class RequestFlow:
             self._fail_topic(key, SubscriptionRejected(str(key), exc.code, exc.reason))
 
     def _settle(self) -> None:
-        live = self._registry.newly_live()
-        if live:
-            self._went_live(live)
+        if not self._replaying:
+            live = self._registry.newly_live()
+            if live:
+                self._went_live(live)
         self._on_change()
