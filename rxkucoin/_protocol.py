@@ -27,183 +27,30 @@ from dataclasses import dataclass
 from typing import Final
 
 from . import _frames as fr
+from . import _protocol_events as ev
+from ._pacer import MAX_MESSAGES, MESSAGE_WINDOW_S, MIN_CONTROL_RESERVE, WINDOW_MARGIN_S, Pacer
+from ._protocol_events import Push, Rejected, Request
 from ._rest import AUTH_CODES
-from .exceptions import AuthError, ConnectionLost, DecodeError, RxKucoinError
+from .exceptions import AuthError, ConnectionLost, DecodeError
 from .keys import Dialect, WsKey
 
 __all__ = (
     "MAX_FRAME_BYTES",
-    "MAX_MESSAGES",
     "MAX_REPORTED_BYTES",
-    "MESSAGE_WINDOW_S",
-    "Acked",
-    "AuthRefused",
-    "Authenticated",
-    "Ended",
-    "ErrorFrame",
-    "Event",
-    "LinkDead",
     "Pacer",
-    "PingRefused",
-    "PongReceived",
     "Protocol",
     "Push",
-    "PushReceived",
-    "Refused",
     "Rejected",
     "Request",
     "State",
-    "UnreadableFrame",
-    "Welcomed",
     "inflate",
 )
 
-Push = fr.ClassicMessage | fr.ProPush
-
-#: KuCoin allows 100 client frames per 10 s per connection (PROTOCOL.md §3.5).
-MAX_MESSAGES: Final = 100
-MESSAGE_WINDOW_S: Final = 10.0
-#: The server counts frames as they arrive: a frame delayed more than the ones after it can
-#: land in a later window than it was sent in. Frames are counted this much longer.
-WINDOW_MARGIN_S: Final = 0.5
-#: Frames reserved for pings and auth in every window, at least (see `Protocol` for more).
-MIN_CONTROL_RESERVE: Final = 5
 #: Frames (inflated) longer than this are refused as undecodable; KuCoin's private pushes
 #: are a few KB, so only a broken or hostile server sends more.
 MAX_FRAME_BYTES: Final = 1 << 20
 #: How much of a bad frame's bytes an event carries.
 MAX_REPORTED_BYTES: Final = 64 << 10
-
-
-@dataclass(frozen=True)
-class Request:
-    """One subscribe/unsubscribe frame's content.
-
-    Attributes:
-        label: what a rejection names (the topic text).
-        topic: Classic: the topic text to send (possibly comma-joined symbols).
-        channel: Pro: the channel.
-        params: Pro: the channel's parameters (tradeType, accountType, symbol).
-    """
-
-    label: str
-    topic: str = ""
-    channel: str = ""
-    params: tuple[tuple[str, str], ...] = ()
-
-
-class Rejected(RxKucoinError):
-    """The server answered a request with an error (internal; mapped by the caller)."""
-
-    def __init__(self, code: int | str | None, reason: str) -> None:
-        super().__init__(f"{code}: {reason}")
-        self.code = code
-        self.reason = reason
-
-
-# --- events ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Welcomed:
-    """The server welcomed the socket (on Pro flow B the signed auth is queued next)."""
-
-    session_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Authenticated:
-    """Pro flow B: the signed ``op: auth`` was accepted."""
-
-
-@dataclass(frozen=True, slots=True)
-class Acked:
-    """A request was accepted."""
-
-    request_id: str
-    kind: str
-    request: Request
-
-
-@dataclass(frozen=True, slots=True)
-class Refused:
-    """A request was refused by an error frame or a failed result."""
-
-    request_id: str
-    kind: str
-    request: Request
-    error: Rejected
-
-
-@dataclass(frozen=True, slots=True)
-class PushReceived:
-    """A push; ``raw`` is the (inflated) frame it was read from."""
-
-    frame: Push
-    raw: str | bytes
-
-
-@dataclass(frozen=True, slots=True)
-class PongReceived:
-    """An answer to a ping (or a pong nobody asked for: harmless)."""
-
-    ping_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class PingRefused:
-    """An error frame answered a ping; the link is alive, but the server complained."""
-
-    ping_id: str
-    code: int | str
-    data: str
-
-
-@dataclass(frozen=True, slots=True)
-class UnreadableFrame:
-    """A frame that could not be read; the socket goes on. ``raw`` is at most 64 KiB."""
-
-    raw: bytes
-    error: Exception
-
-
-@dataclass(frozen=True, slots=True)
-class Ended:
-    """The protocol is over; ``reason`` says why (a `ConnectionLost` unless fatal)."""
-
-    reason: Exception
-
-
-@dataclass(frozen=True, slots=True)
-class LinkDead(Ended):
-    """No welcome in time, an ack timed out, silence after a ping, or the socket ended."""
-
-
-@dataclass(frozen=True, slots=True)
-class AuthRefused(Ended):
-    """The signed auth was refused: an `AuthError` for a credentials code (fatal), else a
-    `ConnectionLost` (a refusal with only a reason proves nothing about the credentials)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorFrame(Ended):
-    """An error frame that answers no pending request ends the connection (e.g. ``token is
-    expired``); ``reason`` is a `ConnectionLost` carrying the code."""
-
-    code: int | str = ""
-
-
-Event = (
-    Welcomed
-    | Authenticated
-    | Acked
-    | Refused
-    | PushReceived
-    | PongReceived
-    | PingRefused
-    | UnreadableFrame
-    | Ended
-)
 
 
 class State(enum.Enum):
@@ -213,65 +60,6 @@ class State(enum.Enum):
     AUTHENTICATING = "authenticating"  #: Pro flow B: waiting for the signed auth's answer
     OPEN = "open"
     CLOSED = "closed"
-
-
-# --- pacer -------------------------------------------------------------------------------
-
-
-class Pacer:
-    """Counts client frames over a sliding window; pure, the caller supplies the time.
-
-    Control frames (pings, auth) may fill the whole ``limit``. A request may go only while
-    the window keeps room for ``reserve`` control frames, counting those already in it: a
-    burst of requests always leaves the heartbeat its room, and requests get the rest.
-
-    Args:
-        limit: frames allowed per window (KuCoin: 100).
-        window: the window in seconds.
-        reserve: control frames each window keeps room for.
-    """
-
-    def __init__(
-        self, limit: int = MAX_MESSAGES, window: float = MESSAGE_WINDOW_S, reserve: int = 0
-    ) -> None:
-        self.limit = limit
-        self.window = window
-        self.reserve = reserve
-        self._sent: deque[tuple[float, bool]] = deque()  # (sent at, is a control frame)
-        self._controls = 0
-
-    def in_window(self, now: float) -> int:
-        """Frames counted at ``now``."""
-        sent = self._sent
-        # the same sum as next_slot's, so a wake-up at that time always finds room
-        while sent and sent[0][0] + self.window <= now:
-            self._controls -= sent.popleft()[1]
-        return len(sent)
-
-    def _room(self, total: int, controls: int, control: bool) -> bool:
-        if control:
-            return total < self.limit
-        return total + max(0, self.reserve - controls) < self.limit
-
-    def take(self, now: float, *, control: bool) -> bool:
-        """Count one frame sent at ``now`` if the budget allows it; ``False`` otherwise."""
-        if not self._room(self.in_window(now), self._controls, control):
-            return False
-        self._sent.append((now, control))
-        self._controls += control
-        return True
-
-    def next_slot(self, *, control: bool) -> float | None:
-        """When a frame of this class may next go; ``None`` when it may go now."""
-        total, controls = len(self._sent), self._controls
-        if self._room(total, controls, control):
-            return None
-        for sent_at, was_control in self._sent:  # oldest first: free slots as they expire
-            total -= 1
-            controls -= was_control
-            if self._room(total, controls, control):
-                return sent_at + self.window
-        return None  # unreachable with a sane reserve: an empty window has room
 
 
 # --- the protocol ------------------------------------------------------------------------
@@ -359,8 +147,8 @@ class Protocol:
     def request(self, kind: str, request: Request, now: float) -> str:
         """Queue a ``subscribe`` or ``unsubscribe`` frame; returns its request id.
 
-        The answer arrives as an `Acked` or `Refused` event with that id; no answer within
-        ``ack_timeout`` of sending it ends the protocol (`LinkDead`).
+        The answer arrives as an ``Acked`` or ``Refused`` event with that id; no answer
+        within ``ack_timeout`` of sending it ends the protocol (``LinkDead``).
 
         Raises:
             Exception: the reason the protocol ended, if it has.
@@ -379,7 +167,7 @@ class Protocol:
         self._unsent.append(request_id)
         return request_id
 
-    def receive(self, data: str | bytes, now: float) -> list[Event]:
+    def receive(self, data: str | bytes, now: float) -> list[ev.Event]:
         """Take one inbound frame (text, or binary: plain or deflate-raw JSON)."""
         if self.state is State.CLOSED:
             return []
@@ -395,30 +183,31 @@ class Protocol:
                 exc = DecodeError(f"{type(exc).__name__}: {exc}")
             self.unreadable += 1
             data_bytes = raw.encode(errors="surrogateescape") if isinstance(raw, str) else raw
-            return [UnreadableFrame(data_bytes[:MAX_REPORTED_BYTES], exc)]
+            return [ev.UnreadableFrame(data_bytes[:MAX_REPORTED_BYTES], exc)]
         if isinstance(frame, fr.ClassicMessage | fr.ProPush):
-            return [PushReceived(frame, raw)] if self.state is not State.CONNECTING else []
+            return [ev.PushReceived(frame, raw)] if self.state is not State.CONNECTING else []
         return self._control_frame(frame, now)
 
-    def tick(self, now: float) -> list[Event]:
+    def tick(self, now: float) -> list[ev.Event]:
         """Act on the time: the welcome's deadline, ack timeouts, liveness, pings due."""
         if self.state is State.CLOSED:
             return []
         self._now = now
         if self.state is not State.OPEN and now >= self._ready_by:
             what = "no welcome" if self.state is State.CONNECTING else "no answer to the auth"
-            return self._end(LinkDead(ConnectionLost(f"{what} within {self.welcome_timeout} s")))
+            lost = ConnectionLost(f"{what} within {self.welcome_timeout} s")
+            return self._end(ev.LinkDead(lost))
         if self._awaiting:
             request_id, due = next(iter(self._awaiting.items()))
             if now >= due:
                 p = self._pending[request_id]
                 text = f"no answer to {p.kind} {p.request.label!r} within {self.ack_timeout} s"
-                return self._end(LinkDead(ConnectionLost(text)))
+                return self._end(ev.LinkDead(ConnectionLost(text)))
         while self._checks and now >= self._checks[0][0]:
             _, sent_at = self._checks.popleft()
             if self._last_received < sent_at:
                 text = f"no frame within {self.ping_timeout} s of a ping"
-                return self._end(LinkDead(ConnectionLost(text)))
+                return self._end(ev.LinkDead(ConnectionLost(text)))
         if self._next_ping is not None and now >= self._next_ping:
             ping_id = str(next(self._ids))
             self._ping_ids.append(ping_id)
@@ -474,11 +263,11 @@ class Protocol:
                 times.append(self._pacer.next_slot(control=False) or self._now)
         return min(times)
 
-    def fail(self, reason: Exception) -> list[Event]:
+    def fail(self, reason: Exception) -> list[ev.Event]:
         """End the protocol from outside (the socket ended, the client closes it)."""
         if self.state is State.CLOSED:
             return []
-        return self._end(LinkDead(reason))
+        return self._end(ev.LinkDead(reason))
 
     # --- internals --------------------------------------------------------------------
 
@@ -492,7 +281,7 @@ class Protocol:
         while self._unsent and self._unsent[0] not in self._pending:
             self._unsent.popleft()
 
-    def _end(self, event: Ended) -> list[Event]:
+    def _end(self, event: ev.Ended) -> list[ev.Event]:
         self.state = State.CLOSED
         self.close_reason = event.reason
         self._control.clear()
@@ -503,7 +292,7 @@ class Protocol:
         self._next_ping = None
         return [event]
 
-    def _control_frame(self, frame: fr.ClassicFrame | fr.ProFrame, now: float) -> list[Event]:
+    def _control_frame(self, frame: fr.ClassicFrame | fr.ProFrame, now: float) -> list[ev.Event]:
         if isinstance(frame, fr.ClassicWelcome | fr.ProWelcome):
             return self._welcomed(frame, now) if self.state is State.CONNECTING else []
         if isinstance(frame, fr.ClassicError | fr.ProError):
@@ -511,21 +300,21 @@ class Protocol:
         if self.state is State.CONNECTING:
             return []  # nothing else means anything before the welcome
         if isinstance(frame, fr.ClassicPong | fr.ProPong):
-            return [PongReceived(frame.id)]
+            return [ev.PongReceived(frame.id)]
         if isinstance(frame, fr.ClassicAck):
             return self._answer(frame.id, None)
         if isinstance(frame, fr.ProAck):
             if frame.id == self._auth_id and self.state is State.AUTHENTICATING:
                 if frame.ok:
                     self.state = State.OPEN
-                    return [Authenticated()]
+                    return [ev.Authenticated()]
                 return self._auth_refused(frame.code or None, frame.msg or "authentication refused")
             return self._answer(
                 frame.id, None if frame.ok else Rejected(frame.code, frame.msg or "refused")
             )
         return []
 
-    def _welcomed(self, frame: fr.ClassicWelcome | fr.ProWelcome, now: float) -> list[Event]:
+    def _welcomed(self, frame: fr.ClassicWelcome | fr.ProWelcome, now: float) -> list[ev.Event]:
         session_id = None
         if isinstance(frame, fr.ProWelcome):
             session_id = frame.session_id
@@ -542,39 +331,39 @@ class Protocol:
             self._control.append((fr.encode_pro_auth(self._auth_id, self._auth()), False))
         else:
             self.state = State.OPEN
-        return [Welcomed(session_id)]
+        return [ev.Welcomed(session_id)]
 
-    def _answer(self, request_id: str | None, error: Rejected | None) -> list[Event]:
+    def _answer(self, request_id: str | None, error: Rejected | None) -> list[ev.Event]:
         p = self._pending.pop(request_id or "", None)
         if p is None or request_id is None:
             return []  # an answer to nothing (or to a request already answered): harmless
         self._awaiting.pop(request_id, None)
         if error is None:
-            return [Acked(request_id, p.kind, p.request)]
-        return [Refused(request_id, p.kind, p.request, error)]
+            return [ev.Acked(request_id, p.kind, p.request)]
+        return [ev.Refused(request_id, p.kind, p.request, error)]
 
-    def _error(self, frame_id: str | None, code: int | str, data: str | None) -> list[Event]:
+    def _error(self, frame_id: str | None, code: int | str, data: str | None) -> list[ev.Event]:
         text = data or "error"
         if self.state is State.CONNECTING:
             reason = ConnectionLost(f"refused before welcome: {code} {data}", code=code)
-            return self._end(ErrorFrame(reason, code))
+            return self._end(ev.ErrorFrame(reason, code))
         if self.state is State.AUTHENTICATING:
             return self._auth_refused(str(code), data or "authentication refused")
         if frame_id is not None and frame_id in self._pending:
             return self._answer(frame_id, Rejected(code, text))
         if frame_id is not None and frame_id in self._ping_ids:
-            return [PingRefused(frame_id, code, text)]
+            return [ev.PingRefused(frame_id, code, text)]
         reason = ConnectionLost(f"server error {code}: {data}", code=code)
-        return self._end(ErrorFrame(reason, code))
+        return self._end(ev.ErrorFrame(reason, code))
 
-    def _auth_refused(self, code: str | None, message: str) -> list[Event]:
+    def _auth_refused(self, code: str | None, message: str) -> list[ev.Event]:
         if code in AUTH_CODES:
             fatal: Exception = AuthError(code, message, status=401, path="ws op:auth")
-            return self._end(AuthRefused(fatal))
+            return self._end(ev.AuthRefused(fatal))
         # A refusal with only a reason (or an unknown code) does not prove the credentials
         # wrong: the token flow is tried next, and it tells.
         text = f"signed auth refused: {code or 'no code'}: {message}"
-        return self._end(AuthRefused(ConnectionLost(text, code=code)))
+        return self._end(ev.AuthRefused(ConnectionLost(text, code=code)))
 
 
 def inflate(data: bytes, limit: int = MAX_FRAME_BYTES) -> bytes:

@@ -31,22 +31,14 @@ from urllib.parse import quote, quote_plus, urlencode
 import aiohttp
 
 from . import _protocol as pr
+from . import _protocol_events as ev
 from ._auth import Credentials
-from ._protocol import MAX_FRAME_BYTES, MAX_REPORTED_BYTES, Push, Rejected, Request, inflate
+from ._protocol import MAX_REPORTED_BYTES, Push, Rejected, Request
 from ._rest import DEFAULT_PING_INTERVAL_MS, DEFAULT_PING_TIMEOUT_MS, Token
 from .exceptions import ClientClosed, ConnectionLost
 from .keys import Dialect, Endpoints, WsKey
 
-__all__ = (
-    "MAX_FRAME_BYTES",
-    "MAX_REPORTED_BYTES",
-    "Push",
-    "Rejected",
-    "Request",
-    "Session",
-    "inflate",
-    "open_session",
-)
+__all__ = ("MAX_REPORTED_BYTES", "Push", "Rejected", "Request", "Session", "open_session")
 
 log = logging.getLogger("rxkucoin.session")
 
@@ -109,16 +101,6 @@ class Session:
         """The id this socket was opened with (Classic) or the server's session id (Pro)."""
         return self._protocol.connect_id
 
-    @property
-    def ping_interval(self) -> float:
-        """Seconds between pings."""
-        return self._protocol.ping_interval
-
-    @property
-    def ping_timeout(self) -> float:
-        """Seconds of silence after a ping that count as a dead link."""
-        return self._protocol.ping_timeout
-
     async def request(self, kind: str, request: Request) -> None:
         """Send a subscribe or unsubscribe request (paced) and wait for its answer.
 
@@ -152,41 +134,38 @@ class Session:
         await asyncio.gather(*tasks, return_exceptions=True)
         await self._close_socket()
 
-    async def _wait_ready(self) -> None:
-        await self._ready
-
     # --- the driver ------------------------------------------------------------------
 
-    def _handle(self, events: list[pr.Event]) -> None:
+    def _handle(self, events: list[ev.Event]) -> None:
         for event in events:
-            if type(event) is pr.PushReceived:
+            if type(event) is ev.PushReceived:
                 try:
                     self._on_push(event.frame)
                 except Exception as exc:  # a bug on the push path must not look like a drop
                     log.exception("handling a push failed on %s", self.key.value)
-                    raw = event.raw.encode() if isinstance(event.raw, str) else event.raw
+                    raw = (
+                        event.raw.encode(errors="surrogateescape")
+                        if isinstance(event.raw, str)
+                        else event.raw
+                    )
                     self._bad_frame(raw[:MAX_REPORTED_BYTES], exc)
-            elif isinstance(event, pr.Acked | pr.Refused):
+            elif isinstance(event, ev.Acked | ev.Refused):
                 future = self._waiters.get(event.request_id)
                 if future is not None and not future.done():
-                    if isinstance(event, pr.Acked):
+                    if isinstance(event, ev.Acked):
                         future.set_result(None)
                     else:
                         future.set_exception(event.error)
-            elif isinstance(event, pr.UnreadableFrame):
+            elif isinstance(event, ev.UnreadableFrame):
                 self._bad_frame(event.raw, event.error)
-            elif isinstance(event, pr.Ended):
+            elif isinstance(event, ev.Ended):
                 self._end(event.reason)
-            elif isinstance(event, pr.Welcomed | pr.Authenticated):
+            elif isinstance(event, ev.Welcomed | ev.Authenticated):
                 if self._protocol.state is pr.State.OPEN and not self._ready.done():
                     self._ready.set_result(None)
-            elif isinstance(event, pr.PingRefused):
-                log.warning(
-                    "a ping on %s was answered with error %s: %s",
-                    self.key.value,
-                    event.code,
-                    event.data,
-                )
+            elif isinstance(event, ev.PingRefused):
+                what = f"error {event.code}: {event.data}"
+                log.warning("a ping on %s was answered with %s", self.key.value, what)
 
     def _bad_frame(self, raw: bytes, exc: Exception) -> None:
         self.decode_errors += 1
@@ -225,7 +204,7 @@ class Session:
                     self._handle(events)
                     if self.closed.done():
                         return
-                    if events and type(events[0]) is not pr.PushReceived:
+                    if events and type(events[0]) is not ev.PushReceived:
                         self._wake_if_sooner()  # a push never brings a deadline closer
                     count += 1
                     # aiohttp hands buffered frames over without suspending: give the loop
@@ -398,7 +377,7 @@ async def open_session(
         close_timeout=close_timeout,
     )
     try:
-        await session._wait_ready()
+        await session._ready
     except BaseException:
         await session.close()
         raise

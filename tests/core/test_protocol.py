@@ -15,12 +15,14 @@ import zlib
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
-from rxkucoin import AuthError, ConnectionLost, WsKey
+from rxkucoin import AuthError, ConnectionLost, WsKey, _pacer
 from rxkucoin import _protocol as pr
+from rxkucoin import _protocol_events as ev
 from rxkucoin._protocol import Protocol, Request, State
 
 WALL = 1_700_000_000.0
@@ -60,7 +62,7 @@ def pro_signed(now: float = 0.0) -> Protocol:
 
 def opened(now: float = 0.0, **kwargs: float) -> Protocol:
     p = classic(now, **kwargs)
-    assert p.receive('{"id":"cid","type":"welcome"}', now) == [pr.Welcomed(None)]
+    assert p.receive('{"id":"cid","type":"welcome"}', now) == [ev.Welcomed(None)]
     return p
 
 
@@ -102,7 +104,7 @@ class Wire:
         self.sent: list[tuple[float, dict[str, Any]]] = []
         self.arrived: list[float] = []
         self.refusals = 0
-        self.events: list[pr.Event] = []
+        self.events: list[ev.Event] = []
         self._inbox: list[tuple[float, int, str]] = []
         self._seq = 0
         self._server_window: deque[float] = deque()
@@ -169,8 +171,10 @@ class Wire:
 # --- purity -------------------------------------------------------------------------------
 
 
-def test_the_core_imports_no_io_or_rx() -> None:
-    tree = ast.parse(Path(pr.__file__).read_text())
+@pytest.mark.parametrize("module", [pr, _pacer, ev], ids=lambda m: m.__name__)
+def test_the_core_imports_no_io_or_rx(module: ModuleType) -> None:
+    assert module.__file__ is not None
+    tree = ast.parse(Path(module.__file__).read_text())
     imported = {
         name.split(".")[0]
         for node in ast.walk(tree)
@@ -188,7 +192,7 @@ def test_the_core_imports_no_io_or_rx() -> None:
 def test_a_classic_welcome_opens_and_starts_the_heartbeat() -> None:
     p = classic(5.0)
     assert p.next_deadline() == 15.0  # the welcome's deadline
-    assert p.receive('{"id":"cid","type":"welcome"}', 6.0) == [pr.Welcomed(None)]
+    assert p.receive('{"id":"cid","type":"welcome"}', 6.0) == [ev.Welcomed(None)]
     assert p.state is State.OPEN and p.next_deadline() == 24.0  # the first ping
     assert p.tick(23.9) == [] and p.data_to_send(23.9) == []
     assert p.tick(24.0) == [] and frames(p, 24.0) == [{"id": str(int(WALL * 1000)), "type": "ping"}]
@@ -198,7 +202,7 @@ def test_a_classic_welcome_opens_and_starts_the_heartbeat() -> None:
 def test_a_pro_welcome_in_either_form_sets_the_session_and_heartbeat(form: str) -> None:
     p = Protocol(WsKey.PRIVATE_PRO_V2, 0.0, connect_id="cid", ping_interval=18.0, ping_timeout=10.0)
     welcome = {form: "welcome", "sessionId": "s-1", "pingInterval": 5000, "pingTimeout": 2000}
-    assert p.receive(json.dumps(welcome), 1.0) == [pr.Welcomed("s-1")]
+    assert p.receive(json.dumps(welcome), 1.0) == [ev.Welcomed("s-1")]
     assert p.state is State.OPEN and p.connect_id == "s-1"
     assert (p.ping_interval, p.ping_timeout, p.next_deadline()) == (5.0, 2.0, 6.0)
 
@@ -208,7 +212,7 @@ def test_no_welcome_in_time_is_a_dead_link() -> None:
     assert p.receive('{"type":"message","topic":"/x","data":{}}', 1.0) == []  # not yet open
     assert p.tick(9.99) == []
     [event] = p.tick(10.0)
-    assert isinstance(event, pr.LinkDead) and isinstance(event.reason, ConnectionLost)
+    assert isinstance(event, ev.LinkDead) and isinstance(event.reason, ConnectionLost)
     assert "no welcome within 10.0 s" in str(event.reason)
     assert p.state is State.CLOSED and p.next_deadline() is None and p.tick(99.0) == []
 
@@ -216,7 +220,7 @@ def test_no_welcome_in_time_is_a_dead_link() -> None:
 def test_an_error_before_the_welcome_ends_with_its_code() -> None:
     p = classic()
     [event] = p.receive('{"id":"cid","type":"error","code":401,"data":"token is invalid"}', 0.1)
-    assert isinstance(event, pr.ErrorFrame) and event.code == 401
+    assert isinstance(event, ev.ErrorFrame) and event.code == 401
     assert isinstance(event.reason, ConnectionLost) and event.reason.code == 401
     assert "refused before welcome" in str(event.reason)
 
@@ -233,7 +237,7 @@ def test_the_signed_auth_goes_first_is_paced_and_gates_requests() -> None:
     assert p.state.value == "authenticating"
     [auth] = frames(p, 0.5)  # the auth, and no request before its answer
     assert auth["op"] == "auth" and auth["kc-api-key"] == "k"
-    assert p.receive(json.dumps({"id": auth["id"], "result": True}), 0.6) == [pr.Authenticated()]
+    assert p.receive(json.dumps({"id": auth["id"], "result": True}), 0.6) == [ev.Authenticated()]
     assert p.state is State.OPEN
     burst = frames(p, 0.6)
     assert len(burst) == 95 and all(f["action"] == "SUBSCRIBE" for f in burst)
@@ -241,7 +245,9 @@ def test_the_signed_auth_goes_first_is_paced_and_gates_requests() -> None:
     assert p._pacer.in_window(0.6) == 96
     for f in burst:
         p.receive(json.dumps({"id": f["id"], "result": True}), 0.7)
-    assert p.next_deadline() == pytest.approx(0.6 + pr.MESSAGE_WINDOW_S + pr.WINDOW_MARGIN_S)
+    assert p.next_deadline() == pytest.approx(
+        0.6 + _pacer.MESSAGE_WINDOW_S + _pacer.WINDOW_MARGIN_S
+    )
     assert len(frames(p, 11.0)) == 0 and len(frames(p, 11.1)) == 95
 
 
@@ -269,7 +275,7 @@ def test_auth_answers_are_fatal_only_with_a_credentials_code(
     p.receive('{"message":"welcome"}', 0.0)
     [auth] = frames(p, 0.0)
     [event] = p.receive(json.dumps({"id": auth["id"], **answer}), 0.1)
-    assert isinstance(event, pr.AuthRefused) and p.state is State.CLOSED
+    assert isinstance(event, ev.AuthRefused) and p.state is State.CLOSED
     assert isinstance(event.reason, AuthError) is fatal
     assert fatal or isinstance(event.reason, ConnectionLost)
     assert words in str(event.reason)
@@ -280,7 +286,7 @@ def test_no_answer_to_the_auth_in_time_is_a_dead_link() -> None:
     p.receive('{"message":"welcome"}', 1.0)
     p.data_to_send(1.0)
     [event] = p.tick(10.0)
-    assert isinstance(event, pr.LinkDead) and "no answer to the auth" in str(event.reason)
+    assert isinstance(event, ev.LinkDead) and "no answer to the auth" in str(event.reason)
 
 
 def test_flow_b_pings_in_the_op_form_flow_a_in_the_classic_form() -> None:
@@ -312,7 +318,7 @@ def test_pings_never_wait_behind_a_subscribe_burst(ping_interval: float) -> None
     assert [round(t, 9) for t in pings] == expected[: len(pings)]
     assert len(pings) >= len(expected) - 1  # every ping left at its due time
     assert most_in_any_window([t for t, _ in wire.sent]) <= 100
-    assert len(wire.of(pr.Acked)) == 300 and wire.refusals == 0 and p.state is State.OPEN
+    assert len(wire.of(ev.Acked)) == 300 and wire.refusals == 0 and p.state is State.OPEN
 
 
 def test_150_pro_topics_replayed_after_a_drop_never_exceed_the_server_budget() -> None:
@@ -327,7 +333,7 @@ def test_150_pro_topics_replayed_after_a_drop_never_exceed_the_server_budget() -
     wire.deliver(100.05, '{"data":"welcome","sessionId":"s"}')
     wire.run(until=160.0)
     assert wire.refusals == 0 and p.state is State.OPEN
-    assert len(wire.of(pr.Acked)) == 150 and not wire.of(pr.Refused)
+    assert len(wire.of(ev.Acked)) == 150 and not wire.of(ev.Refused)
     assert most_in_any_window(wire.arrived) <= 100
     assert len(wire.pings()) == 3  # at 118, 136, 154: on time, replay or not
 
@@ -355,13 +361,13 @@ def test_an_ack_timeout_counts_from_sending_and_ends_the_link() -> None:
     assert len(frames(p, 1.0)) == 95  # five stay queued: the control reserve
     for request_id in ids[:95]:
         [ack] = p.receive(json.dumps({"id": request_id, "type": "ack"}), 2.0)
-        assert isinstance(ack, pr.Acked) and ack.kind == "subscribe"
+        assert isinstance(ack, ev.Acked) and ack.kind == "subscribe"
     assert p.next_deadline() == pytest.approx(11.5)  # the queued five wait for the window
     assert p.tick(11.4) == []  # queued for 10.4 s, but not sent: no timeout
     assert len(frames(p, 11.5)) == 5
     assert p.tick(21.49) == []
     [event] = p.tick(21.5)
-    assert isinstance(event, pr.LinkDead)
+    assert isinstance(event, ev.LinkDead)
     assert "no answer to subscribe '/t95' within 10.0 s" in str(event.reason)
     with pytest.raises(ConnectionLost):
         p.request("subscribe", sub(1), 22.0)
@@ -372,10 +378,10 @@ def test_answers_to_nothing_are_harmless() -> None:
     request_id = p.request("subscribe", sub(1), 0.0)
     p.data_to_send(0.0)
     assert p.receive('{"id":"424242","type":"ack"}', 0.1) == []
-    assert p.receive('{"id":"424243","type":"pong"}', 0.1) == [pr.PongReceived("424243")]
-    assert p.receive('{"type":"pong"}', 0.1) == [pr.PongReceived(None)]
+    assert p.receive('{"id":"424243","type":"pong"}', 0.1) == [ev.PongReceived("424243")]
+    assert p.receive('{"type":"pong"}', 0.1) == [ev.PongReceived(None)]
     assert p.state is State.OPEN and p.pending == 1
-    assert isinstance(p.receive(json.dumps({"id": request_id, "type": "ack"}), 0.2)[0], pr.Acked)
+    assert isinstance(p.receive(json.dumps({"id": request_id, "type": "ack"}), 0.2)[0], ev.Acked)
     assert p.receive(json.dumps({"id": request_id, "type": "ack"}), 0.3) == []  # answered twice
 
 
@@ -386,11 +392,11 @@ def test_an_error_frame_refuses_its_request_one_without_ends_the_link() -> None:
     p.data_to_send(0.0)
     error = {"id": request_id, "type": "error", "code": 404, "data": "topic does not exist"}
     [refused] = p.receive(json.dumps(error), 0.1)
-    assert isinstance(refused, pr.Refused) and refused.request == sub(1)
+    assert isinstance(refused, ev.Refused) and refused.request == sub(1)
     assert (refused.error.code, refused.error.reason) == (404, "topic does not exist")
     assert p.state is State.OPEN and p.pending == 1
     [ended] = p.receive('{"id":"cid","type":"error","code":401,"data":"token is expired"}', 0.2)
-    assert isinstance(ended, pr.ErrorFrame) and ended.code == 401
+    assert isinstance(ended, ev.ErrorFrame) and ended.code == 401
     assert isinstance(ended.reason, ConnectionLost) and ended.reason.code == 401
     assert "token is expired" in str(ended.reason) and p.pending == 0
     assert p.receive(json.dumps({"id": other, "type": "ack"}), 0.3) == []  # closed: ignored
@@ -403,7 +409,7 @@ def test_a_pro_refusal_carries_its_reason() -> None:
     p.data_to_send(0.0)
     answer = {"id": request_id, "result": False, "reason": "exceed max permits per second"}
     [refused] = p.receive(json.dumps(answer), 0.1)
-    assert isinstance(refused, pr.Refused) and refused.error.code is None
+    assert isinstance(refused, ev.Refused) and refused.error.code is None
     assert refused.error.reason == "exceed max permits per second" and p.state is State.OPEN
 
 
@@ -418,7 +424,7 @@ def test_an_error_answering_a_ping_does_not_end_the_link() -> None:
         "data": "exceed max permits per second",
     }
     assert p.receive(json.dumps(error), 18.1) == [
-        pr.PingRefused(ping["id"], 509, "exceed max permits per second")
+        ev.PingRefused(ping["id"], 509, "exceed max permits per second")
     ]
     assert p.state is State.OPEN and p.tick(28.0) == []  # and it counts as a sign of life
 
@@ -434,7 +440,7 @@ def test_silence_after_a_ping_is_a_dead_link() -> None:
     assert p.next_deadline() == 28.0
     assert p.tick(27.99) == []
     [event] = p.tick(28.0)
-    assert isinstance(event, pr.LinkDead) and "no frame within 10.0 s of a ping" in str(
+    assert isinstance(event, ev.LinkDead) and "no frame within 10.0 s of a ping" in str(
         event.reason
     )
 
@@ -444,7 +450,7 @@ def test_any_frame_after_a_ping_keeps_the_link_alive() -> None:
     p.tick(18.0)
     p.data_to_send(18.0)
     [push] = p.receive('{"type":"message","topic":"/x","subject":"s","data":{"a":1}}', 19.0)
-    assert isinstance(push, pr.PushReceived) and push.frame.topic == "/x"
+    assert isinstance(push, ev.PushReceived) and push.frame.topic == "/x"
     assert p.tick(28.0) == [] and p.state is State.OPEN  # a push is as good as a pong
 
 
@@ -453,7 +459,7 @@ def test_each_ping_has_its_own_check_when_the_timeout_exceeds_the_interval() -> 
     wire = Wire(p, answer=False)  # a server that takes frames and never answers
     wire.deliver(6.0, '{"type":"pong"}')  # one sign of life after the first ping only
     wire.run(until=20.0)
-    [event] = wire.of(pr.Ended)
+    [event] = wire.of(ev.Ended)
     assert "no frame within 8.0 s" in str(event.reason)
     assert wire.now == pytest.approx(18.0)  # the second ping's check (10 + 8), not a later one
 
@@ -464,15 +470,15 @@ def test_each_ping_has_its_own_check_when_the_timeout_exceeds_the_interval() -> 
 def test_unreadable_frames_are_reported_and_the_socket_goes_on() -> None:
     p = opened()
     [bad] = p.receive("not json", 1.0)
-    assert isinstance(bad, pr.UnreadableFrame) and bad.raw == b"not json"
+    assert isinstance(bad, ev.UnreadableFrame) and bad.raw == b"not json"
     huge = '{"type":"message","topic":"/x","data":"' + "a" * pr.MAX_FRAME_BYTES + '"}'
     [big] = p.receive(huge, 1.0)
-    assert isinstance(big, pr.UnreadableFrame) and "limit" in str(big.error)
+    assert isinstance(big, ev.UnreadableFrame) and "limit" in str(big.error)
     assert len(big.raw) == pr.MAX_REPORTED_BYTES
     bomb = zlib.compressobj(9, zlib.DEFLATED, -15)
     packed = bomb.compress(b"{" + b" " * (pr.MAX_FRAME_BYTES + 10) + b"}") + bomb.flush()
     [boom] = p.receive(packed, 1.0)
-    assert isinstance(boom, pr.UnreadableFrame) and "inflates past" in str(boom.error)
+    assert isinstance(boom, ev.UnreadableFrame) and "inflates past" in str(boom.error)
     assert p.unreadable == 3 and p.state is State.OPEN
 
 
@@ -482,7 +488,7 @@ def test_a_deflated_binary_push_is_read() -> None:
     packer = zlib.compressobj(6, zlib.DEFLATED, -15)
     body = b'{"T":"orderAll.UNIFIED","P":1,"d":{"oi":"1"}}'
     [push] = p.receive(packer.compress(body) + packer.flush(), 1.0)
-    assert isinstance(push, pr.PushReceived) and push.frame.topic == "orderAll.UNIFIED"
+    assert isinstance(push, ev.PushReceived) and push.frame.topic == "orderAll.UNIFIED"
     assert push.raw == body
 
 
@@ -490,6 +496,6 @@ def test_a_socket_that_ends_fails_the_protocol_once() -> None:
     p = opened()
     p.request("subscribe", sub(1), 0.0)
     lost = ConnectionLost("server closed the connection")
-    assert p.fail(lost) == [pr.LinkDead(lost)]
+    assert p.fail(lost) == [ev.LinkDead(lost)]
     assert p.fail(ConnectionLost("again")) == [] and p.close_reason is lost
     assert p.data_to_send(1.0) == [] and p.pending == 0
