@@ -1,15 +1,15 @@
 """One self-healing connection per WsKey, and the hot topic Observables it feeds.
 
-The socket's life is a *cold* Observable: subscribing fetches a fresh token, dials, replays
-every cached topic and then reports ``LIVE`` until the socket dies, which it reports as an
-error. Around it, in this order: `retry_with_backoff` (retryable errors only, backoff reset
-once live) and `share_resettable` (a new socket after an error or when the last topic
-leaves). A server that closes cleanly is treated as a retryable drop: KuCoin closes
-cleanly at its 24 h cut, and the same fresh-token path with backoff serves both cases
-without the hot loop an immediate ``repeat`` would risk.
-
-Pushes do not travel through Rx operators on their way in: the session's callback decodes
-each push once and hands it to its topics' subscribers by dict lookup (`_router`).
+The socket's life is a cold Observable of phases (`SocketLife`: dialing, opened, live; an
+error when the socket dies). Around it, in this order: `retry_with_backoff` (retryable
+errors only, backoff reset once live, optionally giving up after ``max_attempts``) and
+`share_resettable` (a new socket after an error or when the last topic leaves). A server
+that closes cleanly is a retryable drop: KuCoin closes cleanly at its 24 h cut, and the
+same fresh-token path with backoff serves both cases without the hot loop an immediate
+``repeat`` would risk. The connection consumes the phases; the subscription registry and
+its request flow (`_requests`) replay topics on each new session; the router (`_router`)
+decodes pushes and hands them to subscribers by dict lookup, without Rx operators on the
+way in.
 """
 
 from __future__ import annotations
@@ -34,19 +34,16 @@ from ._requests import RequestFlow
 from ._rest import RestClient
 from ._router import Router
 from ._routes import Sink
-from ._session import Session, open_session
+from ._session import Session
+from ._socket_life import Dialing, Live, Opened, Phase, SocketLife, SocketTimeouts
 from ._topics import TopicKey
 from .exceptions import ClientClosed, ConnectionLost, is_retryable
-from .keys import Dialect, Endpoints, WsKey
+from .keys import Endpoints, WsKey
 from .operators import exponential_backoff, retry_with_backoff, share_resettable
 
 __all__ = ("Connection",)
 
 log = logging.getLogger("rxkucoin.connection")
-
-
-def _is_live(state: ConnectionState) -> bool:
-    return state is ConnectionState.LIVE
 
 
 class Connection:
@@ -95,23 +92,13 @@ class Connection:
         self.ws_key = ws_key
         self._loop = loop or asyncio.get_running_loop()
         self._closed = False
-        self._http = http
-        self._rest = rest
         self._scheduler = scheduler
-        self._credentials = credentials
-        self._endpoints = endpoints or rest.endpoints
-        self._welcome_timeout = welcome_timeout
-        self._ack_timeout = ack_timeout
         self._report = report or (lambda exc: log.error("rxkucoin: %s", exc))
-        self._pro_auth_choice = credentials is not None and pro_auth == "signed"
-        self._pro_signed = self._pro_auth_choice
-        self._close_timeout = close_timeout
         #: why the connection last failed to open or dropped; ``None`` while live
         self.last_error: Exception | None = None
 
         self.state: BehaviorSubject[ConnectionState] = BehaviorSubject(ConnectionState.IDLE)
         self.events: Subject[ConnectionEvent] = Subject()
-        self.token_fetches = 0
 
         self._topics = TopicRegistry(backoff=lambda attempt: self._backoff(attempt))
         self._requests = RequestFlow(
@@ -126,20 +113,32 @@ class Connection:
         )
         self._router = Router(ws_key, holds=self._topics.holds, emit=self._emit)
         self._session: Session | None = None
-        self._task: asyncio.Task[None] | None = None
         self._link: abc.DisposableBase | None = None
         self._ever_live = False
         self._changed = asyncio.Event()  # set whenever acks or the state change
         self._fatal: Exception | None = None
         self._backoff = backoff or exponential_backoff()
 
-        socket_life: Observable[ConnectionState] = reactivex.create(self._subscribe_socket)
-        self._shared: Observable[ConnectionState] = socket_life.pipe(
+        self._life = SocketLife(
+            ws_key,
+            http,
+            rest,
+            on_push=self._router.on_push,
+            on_bad_frame=self._router.on_bad_frame,
+            replay=self._requests.replay,
+            ended=self._requests.socket_ended,
+            drain=self._requests.drain,
+            credentials=credentials,
+            endpoints=endpoints,
+            signed=pro_auth == "signed",
+            timeouts=SocketTimeouts(welcome_timeout, ack_timeout, close_timeout),
+        )
+        self._shared: Observable[Phase] = self._life.observable().pipe(
             retry_with_backoff(
                 scheduler,
                 backoff=self._backoff,
                 is_retryable=is_retryable,
-                is_live=_is_live,
+                is_live=lambda phase: isinstance(phase, Live),
                 on_retry=self._on_retry,
                 max_attempts=max_attempts,
             ),
@@ -147,6 +146,11 @@ class Connection:
         )
 
     # --- public surface used by the client ------------------------------------------
+
+    @property
+    def token_fetches(self) -> int:
+        """Tokens fetched so far (one per attempt that uses a token)."""
+        return self._life.token_fetches
 
     @property
     def undecodable(self) -> int:
@@ -215,6 +219,7 @@ class Connection:
             observer.on_error(ClientClosed(f"{key} belongs to a closed KucoinStreams"))
             return Disposable()
         route = self._router.route(key)
+        kind = "full" if with_gaps else "data"  # the sinks with gap markers, or data only
         released = False
 
         def release() -> None:
@@ -222,14 +227,8 @@ class Connection:
             if released:
                 return
             released = True
-            sinks = route.full if with_gaps else route.data
-            if sink in sinks:
-                # a new list, so that a delivery walking the old one is not disturbed
-                sinks_now = [s for s in sinks if s is not sink]
-                if with_gaps:
-                    route.full = sinks_now
-                else:
-                    route.data = sinks_now
+            # a new list, so that a delivery walking the old one is not disturbed
+            setattr(route, kind, [s for s in getattr(route, kind) if s is not sink])
             if not self._closed:
                 self._release(key)
                 self._router.prune(key)
@@ -238,10 +237,7 @@ class Connection:
             self._on_loop_soon(release)
 
         sink = Sink(observer, self._report, release)
-        if with_gaps:
-            route.full = [*route.full, sink]
-        else:
-            route.data = [*route.data, sink]
+        setattr(route, kind, [*getattr(route, kind), sink])
         self._acquire(key)
         return Disposable(dispose)
 
@@ -269,7 +265,7 @@ class Connection:
         self._router.invalidate()
         if self._requests.acquire(key) and self._link is None:
             self._link = self._shared.subscribe(
-                on_next=self._on_state, on_error=self._on_fatal, scheduler=self._scheduler
+                on_next=self._on_phase, on_error=self._on_fatal, scheduler=self._scheduler
             )
 
     def _release(self, key: TopicKey) -> None:
@@ -295,7 +291,7 @@ class Connection:
             The socket's task, to await its cleanup, or ``None`` if no socket was open.
         """
         self._closed = True
-        task = self._task
+        task = self._life.task
         link, self._link = self._link, None
         self._requests.close()
         self._router.complete_all()
@@ -305,107 +301,46 @@ class Connection:
         self._changed.set()
         return task
 
-    def _subscribe_socket(
-        self, observer: abc.ObserverBase[ConnectionState], _: abc.SchedulerBase | None = None
-    ) -> abc.DisposableBase:
-        task = asyncio.get_running_loop().create_task(
-            self._run(observer), name=f"rxkucoin:{self.ws_key.value}"
-        )
-        self._task = task
-
-        def cancel() -> None:
-            task.cancel()
-
-        return Disposable(cancel)
-
-    async def _run(self, observer: abc.ObserverBase[ConnectionState]) -> None:
-        session: Session | None = None
-        observer.on_next(
-            ConnectionState.RECONNECTING if self._ever_live else ConnectionState.CONNECTING
-        )
-        try:
-            session = await self._open()
-            self._session = session
-            await self._requests.replay(session)
-            if session.closed.done():
-                raise session.closed.result()
+    def _on_phase(self, phase: Phase) -> None:
+        if isinstance(phase, Dialing):
+            self._set_state(
+                ConnectionState.RECONNECTING if self._ever_live else ConnectionState.CONNECTING
+            )
+        elif isinstance(phase, Opened):
+            self._session = phase.session
+            if self.ws_key.is_private:
+                self._emit("authenticated", f"session {phase.session.connect_id}")
+        else:
             kind: EventKind = "reconnected" if self._ever_live else "open"
             if self._ever_live:
                 log.info("%s: live again, %d topics", self.ws_key.value, self._topics.live_count)
             self._ever_live = True
             self.last_error = None
-            self._pro_signed = self._pro_auth_choice
             self._emit(kind, f"topics live: {self._topics.live_count}")
-            observer.on_next(ConnectionState.LIVE)
-            reason = await session.closed
-            raise reason
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            if session is not None:
-                self._begin_outage(session, exc)
-            if (
-                isinstance(exc, ConnectionLost)
-                and self.ws_key.dialect is Dialect.PRO
-                and session is None
-                and self._credentials is not None
-            ):
-                # the signed handshake failed: the next attempt uses a token (flow A); the
-                # user's choice comes back once a socket is live
-                self._pro_signed = False
-            observer.on_error(exc)
-        finally:
-            if self._session is session:
-                self._session = None
-            if session is not None:
-                self._requests.socket_ended(session)
-                await session.close()
-                await self._requests.drain(session)
+            self._set_state(ConnectionState.LIVE)
 
-    async def _open(self) -> Session:
-        use_token = not (self.ws_key.dialect is Dialect.PRO and self._pro_signed)
-        token = None
-        if use_token:
-            self.token_fetches += 1
-            token = await self._rest.fetch_token(self.ws_key)
-        session = await open_session(
-            self._http,
-            self.ws_key,
-            self._router.on_push,
-            on_bad_frame=self._router.on_bad_frame,
-            token=token,
-            credentials=self._credentials,
-            endpoints=self._endpoints,
-            welcome_timeout=self._welcome_timeout,
-            ack_timeout=self._ack_timeout,
-            close_timeout=self._close_timeout,
-        )
-        if self.ws_key.is_private:
-            self._emit("authenticated", f"session {session.connect_id}")
-        return session
-
-    def _begin_outage(self, session: Session, exc: Exception) -> None:
-        lost = self._requests.socket_ended(session)
-        self._router.outage_began(lost, session.last_frame_at, str(exc))
+    def _socket_died(self, error: Exception) -> None:
+        """The current session ended with ``error``: each topic live on it owes a Gap."""
+        session, self._session = self._session, None
+        if session is not None:
+            lost = self._requests.socket_ended(session)
+            self._router.outage_began(lost, session.last_frame_at, str(error))
 
     def _on_retry(self, error: Exception, attempt: int, delay: float) -> None:
+        self._socket_died(error)
         self.last_error = error
-        if self._ever_live:
-            log.info(
-                "%s: link lost (%s); retry %d in %.2f s",
-                self.ws_key.value,
-                error,
-                attempt + 1,
-                delay,
-            )
-        else:
-            log.warning(
-                "%s: cannot connect (%s); retry %d in %.2f s",
-                self.ws_key.value,
-                error,
-                attempt + 1,
-                delay,
-            )
+        level, what = (
+            (logging.INFO, "link lost") if self._ever_live else (logging.WARNING, "cannot connect")
+        )
+        log.log(
+            level,
+            "%s: %s (%s); retry %d in %.2f s",
+            self.ws_key.value,
+            what,
+            error,
+            attempt + 1,
+            delay,
+        )
         self._emit("reconnect", f"retry {attempt + 1} in {delay:.2f} s: {error}", error)
 
     def report_blocked(self, seconds: float, topic: str) -> None:
@@ -421,7 +356,7 @@ class Connection:
         """The topic whose subscribers are being called right now, if any."""
         return self._router.delivering
 
-    def _on_state(self, state: ConnectionState) -> None:
+    def _set_state(self, state: ConnectionState) -> None:
         self._changed.set()
         try:
             self.state.on_next(state)
@@ -429,6 +364,7 @@ class Connection:
             self._report(exc)
 
     def _on_fatal(self, error: Exception) -> None:
+        self._socket_died(error)
         log.error("%s: stopped for good: %s", self.ws_key.value, error)
         self.last_error = error
         self._fatal = error
