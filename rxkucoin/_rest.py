@@ -18,6 +18,7 @@ import msgspec
 from ._auth import Credentials
 from .exceptions import (
     AuthError,
+    ClientClosed,
     ClockSkewError,
     CredentialsError,
     RateLimitError,
@@ -161,6 +162,7 @@ class RestClient:
             AuthError: the credentials were rejected.
             RateLimitError, ServerError, TransportError: transient; retry later.
             RestError: any other rejection.
+            ClientClosed: the HTTP session this client uses is closed.
         """
         raw = await self.request("POST", key.market, key.token_path, signed=key.is_private)
         try:
@@ -224,6 +226,8 @@ class RestClient:
             headers.update(self._credentials.headers(method, path, text))
         url = self._endpoints.rest_base(market) + path
         bare_path = path.split("?")[0]
+        if self._session.closed:
+            raise ClientClosed(f"{bare_path}: the client's HTTP session is closed")
         try:
             async with self._session.request(
                 method,

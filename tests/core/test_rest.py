@@ -155,3 +155,14 @@ async def test_signed_get_with_query(
     raw = await rest.get(Market.SPOT, "/api/v1/hf/orders/active", {"symbol": "BTC-USDT"})
     orders = msgspec.json.decode(raw)
     assert len(orders) == 1 and orders[0]["symbol"] == "BTC-USDT"
+
+
+async def test_a_closed_http_session_is_a_typed_client_closed(
+    sim: Simulator, creds: Credentials
+) -> None:
+    from rxkucoin import ClientClosed
+
+    async with aiohttp.ClientSession() as http:
+        rest = RestClient(http, sim.endpoints, creds)
+    with pytest.raises(ClientClosed):
+        await rest.fetch_token(WsKey.SPOT_PRIVATE_V1)
