@@ -11,48 +11,26 @@ from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 import aiohttp
-import reactivex
-from reactivex import Observable, abc
-from reactivex.disposable import Disposable
+from reactivex import Observable
 from reactivex.scheduler.eventloop import AsyncIOScheduler
 
+from ._affinity import on_loop
 from ._auth import Credentials
 from ._connection import Connection
 from ._events import ConnectionEvent, ConnectionState
 from ._rest import RestClient
 from ._stream import TopicStream, merge_streams
 from ._topics import parse_topics
+from ._typed_streams import Subscription, TypedStreams
 from ._watchdog import LoopWatchdog
 from .exceptions import ClientClosed, CredentialsError, InvalidTopic, NotReady
 from .keys import Endpoints, WsKey
-from .models import (
-    FuturesCrossLeverageChange,
-    FuturesMarginModeChange,
-    FuturesOrderChange,
-    FuturesPositionEvent,
-    FuturesStopOrderChange,
-    FuturesWalletEvent,
-    IsolatedMarginPositionChange,
-    MarginPositionEvent,
-    ProBalance,
-    ProExecution,
-    ProExecutionLite,
-    ProLeverage,
-    ProLiquidationWarning,
-    ProOrder,
-    ProPosition,
-    SpotBalanceChange,
-    SpotMatch,
-    SpotOrderChange,
-    SpotStopOrderChange,
-)
 from .operators import isolate
 
 __all__ = ("KucoinStreams",)
 
 log = logging.getLogger("rxkucoin")
 
-Subscription = str | Mapping[str, Any]
 
 _T = TypeVar("_T")
 
@@ -61,7 +39,7 @@ _T = TypeVar("_T")
 CLOSE_MARGIN = 1.0
 
 
-class KucoinStreams:
+class KucoinStreams(TypedStreams):
     """KuCoin's private streams as hot Observables.
 
     Use it as an async context manager on the event loop that will run the streams::
@@ -376,141 +354,10 @@ class KucoinStreams:
             ]
         )
 
-    # --- spot -------------------------------------------------------------------------
-
-    def spot_orders(self, *, v1: bool = False) -> TopicStream[SpotOrderChange]:
-        """Spot (and HF margin) order changes: ``/spotMarket/tradeOrdersV2``.
-
-        Args:
-            v1: use ``/spotMarket/tradeOrders`` instead (no ``received`` event).
-        """
-        topic = "/spotMarket/tradeOrders" if v1 else "/spotMarket/tradeOrdersV2"
-        return self.subscribe(topic, WsKey.SPOT_PRIVATE_V1)
-
-    def spot_balance(self) -> TopicStream[SpotBalanceChange]:
-        """Balance changes of every spot/margin account: ``/account/balance``."""
-        return self.subscribe("/account/balance", WsKey.SPOT_PRIVATE_V1)
-
-    def spot_stop_orders(self) -> TopicStream[SpotStopOrderChange]:
-        """Spot stop orders: ``/spotMarket/advancedOrders``."""
-        return self.subscribe("/spotMarket/advancedOrders", WsKey.SPOT_PRIVATE_V1)
-
-    def spot_matches(self, symbols: str | Sequence[str]) -> TopicStream[SpotMatch]:
-        """Your own matches on ``/market/match:{symbol}`` (the seed SDK's "private fills").
-
-        Subscribed on the private socket with ``privateChannel`` true. Prefer the ``match``
-        events of `spot_orders`, which KuCoin documents as private; this one mirrors the seed.
-        """
-        return self.subscribe(_symbols("/market/match", symbols), WsKey.SPOT_PRIVATE_V1)
-
-    # --- margin -----------------------------------------------------------------------
-
-    def margin_position(self) -> TopicStream[MarginPositionEvent]:
-        """Cross margin debt ratio and position status: ``/margin/position``."""
-        return self.subscribe("/margin/position", WsKey.SPOT_PRIVATE_V1)
-
-    def margin_isolated_position(
-        self, symbols: str | Sequence[str]
-    ) -> TopicStream[IsolatedMarginPositionChange]:
-        """Isolated margin positions: ``/margin/isolatedPosition:{symbol}``, per symbol."""
-        return self.subscribe(_symbols("/margin/isolatedPosition", symbols), WsKey.SPOT_PRIVATE_V1)
-
-    # --- futures ----------------------------------------------------------------------
-
-    def futures_orders(
-        self, symbols: str | Sequence[str] | None = None
-    ) -> TopicStream[FuturesOrderChange]:
-        """Futures order changes: all symbols, or ``/contractMarket/tradeOrders:{symbol}``."""
-        prefix = "/contractMarket/tradeOrders"
-        topic = prefix if symbols is None else _symbols(prefix, symbols)
-        return self.subscribe(topic, WsKey.FUTURES_PRIVATE_V1)
-
-    def futures_stop_orders(self) -> TopicStream[FuturesStopOrderChange]:
-        """Futures stop orders: ``/contractMarket/advancedOrders``."""
-        return self.subscribe("/contractMarket/advancedOrders", WsKey.FUTURES_PRIVATE_V1)
-
-    def futures_wallet(self) -> TopicStream[FuturesWalletEvent]:
-        """Futures wallet balance changes: ``/contractAccount/wallet``."""
-        return self.subscribe("/contractAccount/wallet", WsKey.FUTURES_PRIVATE_V1)
-
-    def futures_positions(
-        self, symbols: str | Sequence[str] | None = None
-    ) -> TopicStream[FuturesPositionEvent]:
-        """Futures positions: every symbol (``/contract/positionAll``) or the given ones
-        (``/contract/position:{symbol}``)."""
-        if symbols is None:
-            return self.subscribe("/contract/positionAll", WsKey.FUTURES_PRIVATE_V1)
-        return self.subscribe(_symbols("/contract/position", symbols), WsKey.FUTURES_PRIVATE_V1)
-
-    def futures_margin_mode(self) -> TopicStream[FuturesMarginModeChange]:
-        """Margin mode changes per symbol: ``/contract/marginMode``."""
-        return self.subscribe("/contract/marginMode", WsKey.FUTURES_PRIVATE_V1)
-
-    def futures_cross_leverage(self) -> TopicStream[FuturesCrossLeverageChange]:
-        """Cross leverage changes per symbol: ``/contract/crossLeverage``."""
-        return self.subscribe("/contract/crossLeverage", WsKey.FUTURES_PRIVATE_V1)
-
-    # --- Pro (unified account) --------------------------------------------------------
-
-    def pro_orders(
-        self, trade_type: str = "UNIFIED", symbols: str | Sequence[str] | None = None
-    ) -> TopicStream[ProOrder]:
-        """Pro order changes: ``orderAll`` for a trade type, or ``order`` per symbol.
-
-        Args:
-            trade_type: ``UNIFIED`` (every trade type of a unified account), ``SPOT``,
-                ``FUTURES``, ``ISOLATED`` or ``CROSS``.
-            symbols: only these symbols (the ``order`` channel), if given.
-        """
-        return self._pro("orderAll", "order", trade_type, symbols)
-
-    def pro_positions(
-        self, trade_type: str = "UNIFIED", symbols: str | Sequence[str] | None = None
-    ) -> TopicStream[ProPosition]:
-        """Pro positions: ``positionAll`` for a trade type, or ``position`` per symbol."""
-        return self._pro("positionAll", "position", trade_type, symbols)
-
-    def pro_balance(self, account_type: str = "UNIFIED") -> TopicStream[ProBalance]:
-        """Pro balances of one account type: ``UNIFIED``, ``SPOT``, ``FUTURES``, ``ISOLATED``
-        or ``CROSS``."""
-        request = {"topic": "balance", "payload": {"accountType": account_type}}
-        return self.subscribe(request, WsKey.PRIVATE_PRO_V2)
-
-    def pro_executions(self, trade_type: str = "UNIFIED") -> TopicStream[ProExecution]:
-        """Pro fills with fees: ``execution``."""
-        return self._pro("execution", None, trade_type, None)
-
-    def pro_executions_lite(self, trade_type: str = "UNIFIED") -> TopicStream[ProExecutionLite]:
-        """Pro fills without fee fields: ``execution.lite``."""
-        return self._pro("execution.lite", None, trade_type, None)
-
-    def pro_liquidation_warnings(
-        self, trade_type: str = "UNIFIED"
-    ) -> TopicStream[ProLiquidationWarning]:
-        """Pro liquidation warnings: ``lw``."""
-        return self._pro("lw", None, trade_type, None)
-
-    def pro_leverage(self, trade_type: str = "UNIFIED") -> TopicStream[ProLeverage]:
-        """Pro leverage changes: ``leverage``."""
-        return self._pro("leverage", None, trade_type, None)
-
-    def _pro(
-        self,
-        channel: str,
-        symbol_channel: str | None,
-        trade_type: str,
-        symbols: str | Sequence[str] | None,
-    ) -> TopicStream[Any]:
-        if symbols is None or symbol_channel is None:
-            request = {"topic": channel, "payload": {"tradeType": trade_type}}
-            return self.subscribe(request, WsKey.PRIVATE_PRO_V2)
-        return self.subscribe(
-            [
-                {"topic": symbol_channel, "payload": {"tradeType": trade_type, "symbol": s}}
-                for s in _symbol_list(symbol_channel, symbols)
-            ],
-            WsKey.PRIVATE_PRO_V2,
-        )
+    def _entered_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            raise RuntimeError("use KucoinStreams inside `async with`")
+        return self._loop
 
     def state(self, ws_key: WsKey | str) -> Observable[ConnectionState]:
         """The connection state of ``ws_key``; replays the current state to new subscribers.
@@ -518,7 +365,9 @@ class KucoinStreams:
         A subscriber that raises is reported and dropped, like on the topic streams. It
         may subscribe from any thread; it is called on the loop's thread.
         """
-        return self._on_loop(self.connection(ws_key).state.pipe(isolate(self._report)))
+        return on_loop(
+            self.connection(ws_key).state.pipe(isolate(self._report)), self._entered_loop()
+        )
 
     def events(self, ws_key: WsKey | str) -> Observable[ConnectionEvent]:
         """Lifecycle events of ``ws_key``: ``open``, ``reconnect``, ``reconnected``, ``close``,
@@ -527,49 +376,9 @@ class KucoinStreams:
         A subscriber that raises is reported and dropped, like on the topic streams. It
         may subscribe from any thread; it is called on the loop's thread.
         """
-        return self._on_loop(self.connection(ws_key).events.pipe(isolate(self._report)))
-
-    def _on_loop(self, source: Observable[_T]) -> Observable[_T]:
-        """``source`` subscribed and disposed on the loop, whichever thread asks."""
-        loop = self._loop
-        assert loop is not None
-
-        def subscribe(
-            observer: abc.ObserverBase[_T], scheduler: abc.SchedulerBase | None = None
-        ) -> abc.DisposableBase:
-            if _running_loop() is loop:
-                return source.subscribe(observer, scheduler=scheduler)
-            attached: list[abc.DisposableBase] = []
-            disposed = False
-
-            def attach() -> None:
-                if not disposed:  # a dispose that came first wins
-                    attached.append(source.subscribe(observer, scheduler=scheduler))
-
-            def detach() -> None:
-                for subscription in attached:
-                    subscription.dispose()
-
-            def dispose() -> None:
-                nonlocal disposed
-                disposed = True
-                _call_on(loop, detach)
-
-            _call_on(loop, attach)
-            return Disposable(dispose)
-
-        return reactivex.create(subscribe)
-
-
-def _symbol_list(topic: str, symbols: str | Sequence[str]) -> list[str]:
-    names = [symbols] if isinstance(symbols, str) else list(symbols)
-    if not names or not all(isinstance(n, str) and n for n in names):
-        raise InvalidTopic(f"{topic} needs one or more symbols, got {symbols!r}")
-    return names
-
-
-def _symbols(prefix: str, symbols: str | Sequence[str]) -> str:
-    return f"{prefix}:{','.join(_symbol_list(prefix, symbols))}"
+        return on_loop(
+            self.connection(ws_key).events.pipe(isolate(self._report)), self._entered_loop()
+        )
 
 
 def _log_error(exc: Exception) -> None:
@@ -588,16 +397,3 @@ def _guarded(hook: Callable[[Exception], None]) -> Callable[[Exception], None]:
             )
 
     return report
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-
-
-def _call_on(loop: asyncio.AbstractEventLoop, action: Callable[[], None]) -> None:
-    """Run ``action`` on ``loop``'s thread: soon, in order with other such calls."""
-    with contextlib.suppress(RuntimeError):  # the loop is closed: nothing is left to undo
-        loop.call_soon_threadsafe(action)

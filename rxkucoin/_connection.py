@@ -15,7 +15,6 @@ way in.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 from reactivex.subject import BehaviorSubject, Subject
 
+from ._affinity import on_loop
 from ._auth import Credentials
 from ._events import ConnectionEvent, ConnectionState, EventKind
 from ._registry import TopicRegistry
@@ -177,39 +177,9 @@ class Connection:
         def subscribe(
             observer: abc.ObserverBase[Any], _: abc.SchedulerBase | None = None
         ) -> abc.DisposableBase:
-            if self._on_loop():
-                return self._attach(key, observer, with_gaps)
-            # from another thread: attach on the loop; a dispose that comes first wins
-            attached: list[abc.DisposableBase] = []
-            disposed = False
+            return self._attach(key, observer, with_gaps)
 
-            def attach() -> None:
-                if not disposed:
-                    attached.append(self._attach(key, observer, with_gaps))
-
-            def dispose() -> None:
-                nonlocal disposed
-                disposed = True
-                self._on_loop_soon(lambda: [d.dispose() for d in attached])
-
-            self._on_loop_soon(attach)
-            return Disposable(dispose)
-
-        return reactivex.create(subscribe)
-
-    def _on_loop(self) -> bool:
-        try:
-            return asyncio.get_running_loop() is self._loop
-        except RuntimeError:
-            return False
-
-    def _on_loop_soon(self, action: Callable[[], object]) -> None:
-        """Run ``action`` on the loop: now if this is the loop's thread, else soon."""
-        if self._on_loop():
-            action()
-            return
-        with contextlib.suppress(RuntimeError):  # the loop is closed: nothing left to do
-            self._loop.call_soon_threadsafe(action)
+        return on_loop(reactivex.create(subscribe), self._loop)
 
     def _attach(
         self, key: TopicKey, observer: abc.ObserverBase[Any], with_gaps: bool
@@ -233,13 +203,10 @@ class Connection:
                 self._release(key)
                 self._router.prune(key)
 
-        def dispose() -> None:
-            self._on_loop_soon(release)
-
         sink = Sink(observer, self._report, release)
         setattr(route, kind, [*getattr(route, kind), sink])
         self._acquire(key)
-        return Disposable(dispose)
+        return Disposable(release)
 
     @property
     def settled(self) -> bool:
