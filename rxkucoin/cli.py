@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 from collections.abc import Sequence
@@ -93,6 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return sim_main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    # demo and watch print every gap and reconnect themselves: the library's log lines
+    # (stderr by default) would repeat them and break the live dashboard
+    logging.getLogger("rxkucoin").setLevel(logging.ERROR)
     try:
         if args.command == "demo":
             from .demo import run_demo
