@@ -196,7 +196,7 @@ class KucoinStreams(TypedStreams):
             watchdog.stop()
         connections = list(self._connections.copy().values())
         self._connections.clear()
-        closing = {t for c in connections if (t := c.close_now()) is not None}
+        closing = {t for c in connections for t in c.close_now()}
         if closing:
             _, late = await asyncio.wait(closing, timeout=self._close_timeout)
             for task in late:

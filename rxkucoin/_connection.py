@@ -250,23 +250,25 @@ class Connection:
 
     # --- the socket's life ----------------------------------------------------------
 
-    def close_now(self) -> asyncio.Task[None] | None:
+    def close_now(self) -> list[asyncio.Task[None]]:
         """Close for good (client shutdown): complete every stream, drop every topic and
         close the socket without unsubscribing. A later subscribe gets `ClientClosed`.
 
         Returns:
-            The socket's task, to await its cleanup, or ``None`` if no socket was open.
+            The tasks still ending (the socket's, cancelled requests'), to await.
         """
         self._closed = True
         task = self._life.task
         link, self._link = self._link, None
-        self._requests.close()
+        ending = self._requests.close()
         self._router.complete_all()
         if link is not None:
             link.dispose()
             self.state.on_next(ConnectionState.CLOSED)
         self._changed.set()
-        return task
+        if task is not None and not task.done():
+            ending.append(task)
+        return ending
 
     def _on_phase(self, phase: Phase) -> None:
         if isinstance(phase, Dialing):
