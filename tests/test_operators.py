@@ -104,6 +104,18 @@ def test_retry_passes_fatal_errors_at_once() -> None:
     assert results.messages == [on_error(270, err)]
 
 
+def test_retry_gives_up_after_max_attempts_with_the_last_cause() -> None:
+    s = TestScheduler()
+    last = transient()
+    src = Flaky(s, [[(10, transient())], [(10, transient())], [(10, last)], [(1, "never")]])
+    results = s.start(
+        lambda: src.observable().pipe(retry_with_backoff(s, backoff=fixed(50), max_attempts=2))
+    )
+    # the first try and two retries (waits of 50 and 100), then the third failure passes
+    assert src.subscribed_at == [200, 260, 370]
+    assert results.messages == [on_error(380, last)]
+
+
 def test_retry_handles_synchronous_failure_on_subscribe() -> None:
     s = TestScheduler()
     src = Flaky(s, [[(-1, transient())], [(-1, transient())], [(0, "up")]])
