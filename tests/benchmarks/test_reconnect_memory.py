@@ -69,7 +69,13 @@ async def test_memory_per_idle_subscription_and_growth() -> None:
                 h.dispose()
 
             count = 0
-            s.spot_orders().subscribe(lambda _: None)
+            received = 0
+
+            def seen(_: object) -> None:
+                nonlocal received
+                received += 1
+
+            s.spot_orders().subscribe(seen)
 
             async def push(n: int) -> None:
                 nonlocal count
@@ -78,7 +84,11 @@ async def test_memory_per_idle_subscription_and_growth() -> None:
                     if i % 500 == 499:
                         await asyncio.sleep(0)
                 count += n
-                await asyncio.sleep(0.2)
+                # measure once everything sent was received: a backlog still in the
+                # simulator's queue or the socket is not growth
+                async with asyncio.timeout(120):
+                    while received < count:
+                        await asyncio.sleep(0.05)
 
             await push(20_000)
             gc.collect()
