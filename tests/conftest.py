@@ -27,8 +27,10 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(autouse=True)
 def no_blocking_calls_in_the_loop(request: pytest.FixtureRequest) -> Iterator[None]:
     function = getattr(request.node, "function", None)
-    if not inspect.iscoroutinefunction(function) or request.node.get_closest_marker(
-        "allow_blocking"
+    if (
+        not inspect.iscoroutinefunction(function)
+        or request.node.get_closest_marker("allow_blocking")
+        or "benchmarks" in request.node.path.parts  # its wrappers would be measured too
     ):
         yield
         return
