@@ -103,6 +103,7 @@ def hand_off(source: Observable[_T], max_items: int, report: Report) -> Observab
         upstream = SingleAssignmentDisposable()
         stopped = False
         draining = False
+        task: list[asyncio.Task[None]] = []  # the running drain task, if any
 
         def stop() -> None:
             nonlocal stopped
@@ -153,7 +154,11 @@ def hand_off(source: Observable[_T], max_items: int, report: Report) -> Observab
             nonlocal draining
             if not draining and not stopped:
                 draining = True
-                asyncio.get_running_loop().create_task(drain(), name="rxkucoin:hand-off")
+                # held here: asyncio keeps only a weak reference to a running task
+                task.append(
+                    asyncio.get_running_loop().create_task(drain(), name="rxkucoin:hand-off")
+                )
+                del task[:-1]
 
         def on_next(item: _T) -> None:
             if stopped or end:
