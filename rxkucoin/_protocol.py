@@ -44,6 +44,7 @@ __all__ = (
     "Request",
     "State",
     "inflate",
+    "reported_bytes",
 )
 
 #: Frames (inflated) longer than this are refused as undecodable; KuCoin's private pushes
@@ -182,8 +183,7 @@ class Protocol:
             if not isinstance(exc, DecodeError):
                 exc = DecodeError(f"{type(exc).__name__}: {exc}")
             self.unreadable += 1
-            data_bytes = raw.encode(errors="surrogateescape") if isinstance(raw, str) else raw
-            return [ev.UnreadableFrame(data_bytes[:MAX_REPORTED_BYTES], exc)]
+            return [ev.UnreadableFrame(reported_bytes(raw), exc)]
         if isinstance(frame, fr.ClassicMessage | fr.ProPush):
             return [ev.PushReceived(frame, raw)] if self.state is not State.CONNECTING else []
         return self._control_frame(frame, now)
@@ -364,6 +364,12 @@ class Protocol:
         # wrong: the token flow is tried next, and it tells.
         text = f"signed auth refused: {code or 'no code'}: {message}"
         return self._end(ev.AuthRefused(ConnectionLost(text, code=code)))
+
+
+def reported_bytes(raw: str | bytes) -> bytes:
+    """What an event carries of a bad frame: its bytes, at most `MAX_REPORTED_BYTES`."""
+    data = raw.encode(errors="surrogateescape") if isinstance(raw, str) else raw
+    return data[:MAX_REPORTED_BYTES]
 
 
 def inflate(data: bytes, limit: int = MAX_FRAME_BYTES) -> bytes:

@@ -143,12 +143,7 @@ class Session:
                     self._on_push(event.frame)
                 except Exception as exc:  # a bug on the push path must not look like a drop
                     log.exception("handling a push failed on %s", self.key.value)
-                    raw = (
-                        event.raw.encode(errors="surrogateescape")
-                        if isinstance(event.raw, str)
-                        else event.raw
-                    )
-                    self._bad_frame(raw[:MAX_REPORTED_BYTES], exc)
+                    self._bad_frame(pr.reported_bytes(event.raw), exc)
             elif isinstance(event, ev.Acked | ev.Refused):
                 future = self._waiters.get(event.request_id)
                 if future is not None and not future.done():
