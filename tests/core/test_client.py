@@ -6,7 +6,6 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -35,11 +34,7 @@ from rxkucoin.exceptions import NotReady
 from rxkucoin.models import FuturesPositionMarkPrice, ProOrder, SpotBalanceChange, SpotOrderChange
 from rxkucoin.sim import Simulator
 
-
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
+from .helpers import until
 
 
 async def test_seed_spot_example_translates_line_by_line(

@@ -22,6 +22,7 @@ from rxkucoin.models import SpotBalanceChange, SpotOrderChange
 from rxkucoin.sim import Simulator
 
 from .conftest import WIRES, wire_variants
+from .helpers import Recorder, until
 
 SPOT = WsKey.SPOT_PRIVATE_V1
 ORDERS = "/spotMarket/tradeOrdersV2"
@@ -67,39 +68,8 @@ def topic(text: str, key: WsKey = SPOT) -> TopicKey:
     return parse_topics(key, text)[0]
 
 
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
-
-
 def server_subscriptions(sim: Simulator) -> list[list[str]]:
     return [[str(s) for s in session.subs] for session in sim._sessions_on(None)]
-
-
-class Recorder:
-    """Collects what a subscriber sees."""
-
-    def __init__(self) -> None:
-        self.items: list[Any] = []
-        self.errors: list[Exception] = []
-        self.threads: set[int] = set()
-
-    def on_next(self, item: Any) -> None:
-        self.threads.add(threading.get_ident())
-        self.items.append(item)
-
-    def on_error(self, error: Exception) -> None:
-        self.threads.add(threading.get_ident())
-        self.errors.append(error)
-
-    @property
-    def gaps(self) -> list[Gap]:
-        return [i for i in self.items if isinstance(i, Gap)]
-
-    @property
-    def data(self) -> list[Any]:
-        return [i for i in self.items if not isinstance(i, Gap)]
 
 
 def watch(conn: Connection, text: str, *, with_gaps: bool = True) -> tuple[Recorder, Any]:

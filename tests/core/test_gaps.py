@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from rxkucoin import Credentials, Gap, KucoinStreams, WsKey
 from rxkucoin import models as m
 from rxkucoin.sim import Simulator
 
+from .helpers import until
+
 SPOT = WsKey.SPOT_PRIVATE_V1
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
 
 
 def buy(sim: Simulator) -> None:

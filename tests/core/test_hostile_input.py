@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from rxkucoin import ConnectionEvent, ConnectionState, Credentials, Gap, KucoinStreams, WsKey
+from rxkucoin import ConnectionEvent, ConnectionState, Credentials, KucoinStreams, WsKey
 from rxkucoin import models as m
 from rxkucoin.sim import ClassicPush, Simulator
+
+from .helpers import Recorder, until
 
 SPOT = WsKey.SPOT_PRIVATE_V1
 FUT = WsKey.FUTURES_PRIVATE_V1
@@ -26,29 +27,9 @@ PRO = WsKey.PRIVATE_PRO_V2
 ORDERS = "/spotMarket/tradeOrdersV2"
 
 
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
-
-
-class Seen:
-    def __init__(self) -> None:
-        self.items: list[Any] = []
-        self.errors: list[Exception] = []
-
-    @property
-    def data(self) -> list[Any]:
-        return [i for i in self.items if not isinstance(i, Gap)]
-
-    @property
-    def gaps(self) -> list[Gap]:
-        return [i for i in self.items if isinstance(i, Gap)]
-
-
-def collect(stream: Any) -> Seen:
-    seen = Seen()
-    stream.subscribe(seen.items.append, seen.errors.append)
+def collect(stream: Any) -> Recorder:
+    seen = Recorder()
+    stream.subscribe(seen.on_next, seen.on_error)
     return seen
 
 

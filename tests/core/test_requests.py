@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import aiohttp
@@ -23,6 +23,8 @@ from rxkucoin._topics import TopicKey, parse_topics
 from rxkucoin.exceptions import SubscriptionRejected
 from rxkucoin.sim import Simulator
 from rxkucoin.sim._classic import ClassicSession
+
+from .helpers import Recorder, until
 
 SPOT = WsKey.SPOT_PRIVATE_V1
 PRO = WsKey.PRIVATE_PRO_V2
@@ -54,26 +56,6 @@ def connection(
 def server_subscriptions(sim: Simulator) -> list[set[str]]:
     """Each open socket's server-side subscriptions."""
     return [{str(s) for s in session.subs} for session in sim._sessions_on(None)]
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.005)
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.items: list[Any] = []
-        self.errors: list[Exception] = []
-
-    @property
-    def data(self) -> list[Any]:
-        return [i for i in self.items if not isinstance(i, Gap)]
-
-    @property
-    def gaps(self) -> list[Gap]:
-        return [i for i in self.items if isinstance(i, Gap)]
 
 
 def watch(conn: Connection, key: TopicKey) -> tuple[Recorder, Any]:

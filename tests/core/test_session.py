@@ -30,6 +30,8 @@ from rxkucoin._session import (
 )
 from rxkucoin.sim import Simulator
 
+from .helpers import until
+
 SPOT = WsKey.SPOT_PRIVATE_V1
 T = TypeVar("T")
 
@@ -180,12 +182,6 @@ def block(seconds: float) -> None:
 def place_orders(sim: Simulator, n: int) -> None:
     for _ in range(n):  # two pushes each (received, open), queued at once
         sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.001", price="30000")
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
 
 
 def rxkucoin_tasks() -> list[asyncio.Task[Any]]:

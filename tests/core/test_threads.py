@@ -10,6 +10,7 @@ subscription the client does not know about, no socket, no task, no exception an
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import threading
 from collections.abc import Callable, Iterator
@@ -24,15 +25,13 @@ from reactivex.scheduler import NewThreadScheduler, ThreadPoolScheduler
 from rxkucoin import ConnectionState, Credentials, KucoinStreams, WsKey
 from rxkucoin.sim import Simulator
 
+from .helpers import until as _until
+
+until = functools.partial(_until, timeout=20.0, interval=0.02)
+
 ROUNDS = 1_000
 SPOT_SYMBOLS = ["BTC-USDT", "ETH-USDT", "XRP-USDT", "LTC-USDT", "SOL-USDT"]
 FUTURES_SYMBOLS = ["XBTUSDTM", "ETHUSDTM", "SOLUSDTM"]
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.02)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from rxkucoin.sim import ClassicPush, Engine, Push, Simulator
 from rxkucoin.sim._pro import matches
 
 from .conftest import WIRES
+from .helpers import until
 
 Action = Callable[[Engine], Any]
 
@@ -126,12 +127,6 @@ CASES: list[tuple[str, Callable[[KucoinStreams], Any], Action, tuple[type, ...]]
         (m.ProLeverage,),
     ),
 ]
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
 
 
 def all_live(streams: KucoinStreams) -> bool:
