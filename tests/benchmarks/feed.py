@@ -1,9 +1,14 @@
-"""A simulator in its own process that blasts order pushes on command.
+"""A simulator in its own process that blasts order pushes on command, faster than any
+receiver can take them.
 
 Run by the throughput benchmark: it prints one JSON line with the simulator's endpoints,
-then, for each line ``blast N`` on stdin, publishes N spot order pushes to the account
-``bench`` and prints ``sent``. Keeping the feed in another process means the receiver's
-CPU time measures only the receiving side.
+then serves two commands on stdin. ``prepare N`` builds N spot order pushes to the account
+``bench`` as finished WebSocket frames and prints ``ready``; ``blast`` writes them all at
+once to every socket subscribed to the order topic and prints ``sent``. The frames are
+built before the receiver's clock starts and handed to the kernel in one write, so the
+receiver never waits for the feed: the benchmark measures the receiver, not the feed.
+Keeping the feed in another process means the receiver's CPU time measures only the
+receiving side.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from dataclasses import asdict
 
 from rxkucoin.sim import Simulator
 from rxkucoin.sim._pushes import ClassicPush
+
+TOPIC = "/spotMarket/tradeOrdersV2"
 
 SEED = 4242
 ACCOUNT = "bench"
@@ -51,6 +58,18 @@ def order_push(i: int, user: str) -> ClassicPush:
     )
 
 
+def ws_frame(payload: bytes) -> bytes:
+    """One unmasked server-to-client WebSocket text frame (RFC 6455 §5.2)."""
+    size = len(payload)
+    if size < 126:
+        header = bytes((0x81, size))
+    elif size < 1 << 16:
+        header = bytes((0x81, 126)) + size.to_bytes(2, "big")
+    else:
+        header = bytes((0x81, 127)) + size.to_bytes(8, "big")
+    return header + payload
+
+
 async def main() -> None:
     async with Simulator(seed=SEED) as sim:
         sim.add_account(ACCOUNT)
@@ -58,13 +77,22 @@ async def main() -> None:
         reader = asyncio.StreamReader()
         loop = asyncio.get_running_loop()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        frames = b""
         while line := (await reader.readline()).decode().strip():
-            count = int(line.split()[1])
-            for i in range(count):
-                sim.publish(order_push(i, ACCOUNT))
-                if i % 500 == 499:
-                    await asyncio.sleep(0)  # let the socket writers drain
-            print("sent", flush=True)
+            command, *args = line.split()
+            if command == "prepare":
+                count = int(args[0])
+                frames = b"".join(
+                    ws_frame(sim._classic_envelope(order_push(i, ACCOUNT))) for i in range(count)
+                )
+                print("ready", flush=True)
+            elif command == "blast":
+                for session in sim._sessions_on("spot"):
+                    if TOPIC in session.subs and not session.closed:
+                        # the simulator's writer is idle: the frames go straight to the kernel
+                        assert session.transport is not None
+                        session.transport.write(frames)
+                print("sent", flush=True)
 
 
 if __name__ == "__main__":
