@@ -12,6 +12,7 @@ from ._auth import Credentials
 from ._client import KucoinStreams
 from ._events import ConnectionEvent, ConnectionState, Gap
 from ._rest import InstanceServer, RestClient, Token
+from ._rest_api import KucoinRest
 from ._stream import TopicStream
 from .exceptions import (
     AuthError,
@@ -51,6 +52,7 @@ __all__ = (
     "Gap",
     "InstanceServer",
     "InvalidTopic",
+    "KucoinRest",
     "KucoinStreams",
     "Market",
     "NotReady",

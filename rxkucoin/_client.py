@@ -18,7 +18,7 @@ from ._affinity import on_loop
 from ._auth import Credentials
 from ._connection import Connection
 from ._events import ConnectionEvent, ConnectionState
-from ._rest import RestClient
+from ._rest_api import KucoinRest
 from ._stream import TopicStream, merge_streams
 from ._topics import parse_topics
 from ._typed_streams import Subscription, TypedStreams
@@ -124,7 +124,7 @@ class KucoinStreams(TypedStreams):
         self._watchdog: LoopWatchdog[tuple[Connection, str]] | None = None
         self._http: aiohttp.ClientSession | None = None
         self._scheduler: AsyncIOScheduler | None = None
-        self._rest: RestClient | None = None
+        self._rest: KucoinRest | None = None
         # Written from any thread without a lock: every access is one dict operation
         # (get, setdefault, copy, clear), atomic under the GIL (and locked per dict on
         # free-threaded builds), so the loop thread never waits on a lock.
@@ -169,8 +169,8 @@ class KucoinStreams(TypedStreams):
         else:
             where[0].report_blocked(seconds, where[1])
 
-    def _rest_client(self, http: aiohttp.ClientSession) -> RestClient:
-        return RestClient(http, self._endpoints, self._credentials, timeout=self._rest_timeout)
+    def _rest_client(self, http: aiohttp.ClientSession) -> KucoinRest:
+        return KucoinRest(http, self._endpoints, self._credentials, timeout=self._rest_timeout)
 
     async def __aexit__(
         self,
@@ -222,7 +222,7 @@ class KucoinStreams(TypedStreams):
         return self._scheduler
 
     @property
-    def rest(self) -> RestClient:
+    def rest(self) -> KucoinRest:
         """Signed REST calls to the same hosts, for reconciling after a `Gap`.
 
         ``await streams.rest.get_json(Market.SPOT, "/api/v1/hf/orders/active",

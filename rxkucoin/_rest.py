@@ -1,4 +1,5 @@
-"""REST calls over aiohttp: bullet tokens now, reconciliation snapshots later.
+"""REST calls over aiohttp: bullet tokens, and the typed GETs and page walks that the
+account snapshots (`rxkucoin.KucoinRest`) are built on.
 
 Every failure becomes a typed error from `rxkucoin.exceptions`, classified as fatal
 (`AuthError`, plain `RestError`) or retryable (`RateLimitError`, `ServerError`,
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 from urllib.parse import urlencode
 
 import aiohttp
@@ -27,8 +28,9 @@ from .exceptions import (
     TransportError,
 )
 from .keys import Endpoints, Market, WsKey
+from .models._base import decode_error, decode_lenient, lax_decoder
 
-__all__ = ("InstanceServer", "RestClient", "Token")
+__all__ = ("InstanceServer", "Page", "RestClient", "Token", "decode_answer")
 
 #: Gateway codes that mean "fix your key or its settings" (PROTOCOL.md §1.5).
 AUTH_CODES: Final = frozenset(
@@ -122,6 +124,41 @@ class _Bullet(msgspec.Struct, frozen=True, rename="camel"):
     instance_servers: list[_Server] | None = None
 
 
+_T = TypeVar("_T")
+
+#: How many pages `RestClient.get_pages` reads at most before it refuses to go on.
+MAX_PAGES: Final = 200
+
+
+class Page(msgspec.Struct, Generic[_T], frozen=True, kw_only=True, rename="camel"):
+    """One page of a paginated KuCoin answer (``currentPage``, ``totalPage``, ``items``)."""
+
+    current_page: int = 1
+    page_size: int | None = None
+    total_num: int | None = None
+    total_page: int = 1
+    items: list[_T] | None = None
+
+
+_DECODERS: dict[Any, Any] = {}
+
+
+def decode_answer(model: Any, raw: bytes, path: str) -> Any:
+    """Decode a REST ``data`` member into ``model`` under the payload rule (blank strings
+    are ``None``, numbers in any form, numbers for text ids).
+
+    Raises:
+        DecodeError: the answer does not fit ``model``; ``topic`` is the REST path.
+    """
+    decode = _DECODERS.get(model)
+    if decode is None:
+        decode = _DECODERS.setdefault(model, lax_decoder(model))
+    try:
+        return decode_lenient(decode, raw)
+    except Exception as exc:  # every failure to read the answer is one DecodeError
+        raise decode_error(exc, topic=path) from None
+
+
 _ENVELOPE: Final = msgspec.json.Decoder(_Envelope)
 _BULLET: Final = msgspec.json.Decoder(_Bullet)
 
@@ -196,6 +233,51 @@ class RestClient:
     ) -> Any:
         """A signed GET; returns ``data`` as plain JSON values (decimals stay strings)."""
         return msgspec.json.decode(await self.get(market, path, params))
+
+    async def get_model(
+        self,
+        market: Market,
+        path: str,
+        model: type[_T],
+        params: Mapping[str, str] | None = None,
+    ) -> _T:
+        """A signed GET whose ``data`` is decoded into ``model`` (a Struct, or a list of one).
+
+        Raises:
+            DecodeError: the answer does not fit ``model``.
+            RestError: and its subclasses, as `request` raises them.
+        """
+        raw = await self.get(market, path, params)
+        return decode_answer(model, raw, path)  # type: ignore[no-any-return]
+
+    async def get_pages(
+        self,
+        market: Market,
+        path: str,
+        item: type[_T],
+        params: Mapping[str, str] | None = None,
+        *,
+        page_size: int = 100,
+    ) -> list[_T]:
+        """Every item of a paginated listing, page after page (``currentPage``/``pageSize``).
+
+        Raises:
+            DecodeError: a page does not fit; RestError as `request` raises it.
+            RestError: the listing has more than `MAX_PAGES` pages.
+        """
+        items: list[_T] = []
+        page = 1
+        while True:
+            query = {**(params or {}), "currentPage": str(page), "pageSize": str(page_size)}
+            answer: Page[_T] = await self.get_model(market, path, Page[item], query)  # type: ignore[valid-type]
+            items.extend(answer.items or ())
+            if page >= answer.total_page or not answer.items:
+                return items
+            page += 1
+            if page > MAX_PAGES:
+                raise RestError(
+                    "", f"more than {MAX_PAGES} pages; narrow the query", status=200, path=path
+                )
 
     async def request(
         self,

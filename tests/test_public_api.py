@@ -26,6 +26,7 @@ EXPECTED_TOP = {
     "InstanceServer",
     "InvalidTopic",
     "NotReady",
+    "KucoinRest",
     "KucoinStreams",
     "Market",
     "RateLimitError",
