@@ -1,0 +1,227 @@
+"""The rules of a live view, without I/O: how pushes and REST snapshots fold into one state.
+
+A view holds one value per entity (an open order by id, a balance by currency, a position
+by symbol). Two sources feed it:
+
+- **Updates**, one per push: the entity's new value (or ``None``: it leaves the view, as a
+  filled order does), stamped with a *version* that orders the entity's updates by the
+  exchange's own time or sequence. Pushes can arrive out of order and twice, so an update
+  whose version is not newer than the last one applied to its entity is ignored: a view
+  never goes back to an older state. Versions of entities that left are kept (bounded),
+  so a late ``open`` cannot bring back a filled order.
+- **Snapshots**, from REST, taken the way a correct order-book sync is: `begin_sync` is
+  called *before* the request goes out (the pushes are already subscribed and live), the
+  updates that arrive meanwhile are buffered, and `finish_sync` replaces the state with the
+  snapshot, then applies the buffered updates that are newer than the snapshot's own
+  version of their entity. An entity the snapshot lacks comes back only through an update
+  buffered during the fetch (it was created after the snapshot was taken).
+
+`finish_sync` returns a `Changes` record: what the snapshot changed in the view, which is
+what an outage hid.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+__all__ = ("Changes", "Update", "Version", "ViewState")
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+#: Orders one entity's updates: the exchange's time in ns first, then whatever breaks ties
+#: (an event's rank in an order's life, a filled size, the arrival order...). Compared as
+#: tuples, so a shorter one sorts before a longer one with the same start: a snapshot
+#: stamped ``(ms * 10**6,)`` is older than any push of the same millisecond.
+Version = tuple[int | Decimal, ...]
+
+#: How many versions of entities that left the view are remembered.
+TOMBSTONES = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Update(Generic[K, V]):
+    """What one push says about one entity.
+
+    Attributes:
+        key: the entity (order id, currency, symbol...).
+        value: its new value, or ``None`` when it leaves the view.
+        version: its place in the entity's history; ``None`` when the push carries no
+            time, and it is then applied whatever came before.
+        patch: the update only refreshes an entity the view already holds (a mark-price
+            push for a position): it never adds one.
+    """
+
+    key: K
+    value: V | None
+    version: Version | None
+    patch: bool = False
+
+
+@dataclass(frozen=True)
+class Changes(Generic[K, V]):
+    """What a snapshot changed in a view.
+
+    Attributes:
+        added: entities the view did not hold, by key.
+        removed: entities the view held and the snapshot no longer has, with their last
+            value in the view.
+        changed: entities whose value differs, as ``(before, after)``.
+    """
+
+    added: Mapping[K, V] = field(default_factory=dict)
+    removed: Mapping[K, V] = field(default_factory=dict)
+    changed: Mapping[K, tuple[V, V]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.changed)
+
+
+class ViewState(Generic[K, V]):
+    """The entities of one view and the version of each; pure and synchronous.
+
+    Args:
+        merge: combines an entity's current value (``None`` if it has none) with an
+            update's value; by default the update's value replaces it. A view whose pushes
+            may omit fields passes one that keeps what the update leaves unknown.
+        tombstones: how many versions of entities that left are remembered.
+    """
+
+    def __init__(
+        self,
+        *,
+        merge: Callable[[V | None, V], V] | None = None,
+        tombstones: int = TOMBSTONES,
+    ) -> None:
+        self._merge = merge
+        self._values: dict[K, V] = {}
+        self._versions: dict[K, Version] = {}
+        self._gone: OrderedDict[K, Version] = OrderedDict()
+        self._tombstones = tombstones
+        self._buffer: list[Update[K, V]] | None = None
+        self.stale = 0
+        """Updates ignored because their entity already had a newer (or the same) one."""
+
+    @property
+    def values(self) -> Mapping[K, V]:
+        """The current entities (a live mapping: copy it to keep it)."""
+        return self._values
+
+    @property
+    def syncing(self) -> bool:
+        """Whether a snapshot is awaited and updates are being buffered."""
+        return self._buffer is not None
+
+    def version(self, key: K) -> Version | None:
+        """The last version applied to ``key``, whether it is in the view or left it."""
+        return self._versions.get(key) or self._gone.get(key)
+
+    def apply(self, update: Update[K, V]) -> bool:
+        """Apply one update now, or buffer it while a snapshot is awaited.
+
+        Returns:
+            Whether the view's entities changed.
+        """
+        if self._buffer is not None:
+            self._buffer.append(update)
+            return False
+        return self._apply(update)
+
+    def begin_sync(self) -> None:
+        """A snapshot request is about to go out: buffer updates until `finish_sync`.
+
+        Calling it again while syncing starts over: the buffered updates stay, and are
+        applied on top of the later snapshot where they are newer than it.
+        """
+        if self._buffer is None:
+            self._buffer = []
+
+    def finish_sync(self, snapshot: Iterable[tuple[K, V, Version | None]]) -> Changes[K, V]:
+        """Replace the entities with ``snapshot``, then apply the buffered updates.
+
+        Args:
+            snapshot: ``(key, value, version)`` for every entity the exchange reported;
+                ``version`` is the entity's own last-update version where the snapshot
+                gives one, else ``None``.
+
+        Returns:
+            What the view holds now compared with what it held before.
+        """
+        before = self._values
+        buffered, self._buffer = self._buffer or [], None
+        self._values = {}
+        versions: dict[K, Version] = {}
+        for key, value, version in snapshot:
+            known = self.version(key)
+            if version is None:
+                version = known
+            elif known is not None and known > version:
+                # The view already showed a newer state (the snapshot lags the pushes, or
+                # rounds their time): keep that, including an entity that has left.
+                if key in before:
+                    self._values[key] = before[key]
+                versions[key] = known
+                continue
+            self._values[key] = value
+            if version is not None:
+                versions[key] = version
+        for key in before:
+            if key not in self._values:
+                self._bury(key, self._versions.get(key))
+        self._versions = versions
+        for key in self._values:
+            self._gone.pop(key, None)
+        for update in buffered:
+            self._apply(update)
+        return _diff(before, self._values)
+
+    def _apply(self, update: Update[K, V]) -> bool:
+        key, version = update.key, update.version
+        if update.patch and key not in self._values:
+            return False
+        if version is not None:
+            known = self.version(key)
+            if known is not None and version <= known:
+                self.stale += 1
+                return False
+        if update.value is None:
+            if key not in self._values:
+                self._bury(key, version)
+                return False
+            del self._values[key]
+            self._bury(key, version if version is not None else self._versions.get(key))
+            self._versions.pop(key, None)
+            return True
+        if version is not None:
+            self._versions[key] = version
+            self._gone.pop(key, None)
+        current = self._values.get(key, _MISSING)
+        value = update.value
+        if self._merge is not None:
+            value = self._merge(None if current is _MISSING else current, value)
+        self._values[key] = value
+        return bool(current != value)
+
+    def _bury(self, key: K, version: Version | None) -> None:
+        if version is None:
+            return
+        known = self._gone.get(key)
+        if known is None or version > known:
+            self._gone[key] = version
+        self._gone.move_to_end(key)
+        while len(self._gone) > self._tombstones:
+            self._gone.popitem(last=False)
+
+
+_MISSING: Any = object()
+
+
+def _diff(before: Mapping[K, V], after: Mapping[K, V]) -> Changes[K, V]:
+    added = {k: v for k, v in after.items() if k not in before}
+    removed = {k: v for k, v in before.items() if k not in after}
+    changed = {k: (before[k], v) for k, v in after.items() if k in before and before[k] != v}
+    return Changes(added, removed, changed)
