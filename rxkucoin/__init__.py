@@ -11,9 +11,12 @@ from __future__ import annotations
 from ._auth import Credentials
 from ._client import KucoinStreams
 from ._events import ConnectionEvent, ConnectionState, Gap
+from ._expect import ExpectedOrder, FinishedOrder
+from ._live_view import LiveView
 from ._rest import InstanceServer, RestClient, Token
 from ._rest_api import KucoinRest
 from ._stream import TopicStream
+from ._view_models import Balance, OpenOrder, Position, Resynced
 from .exceptions import (
     AuthError,
     BufferOverflow,
@@ -24,6 +27,7 @@ from .exceptions import (
     DecodeError,
     InvalidTopic,
     NotReady,
+    OrderWaitTimeout,
     RateLimitError,
     RestError,
     RxKucoinError,
@@ -38,6 +42,7 @@ __version__ = "0.1.0"
 
 __all__ = (
     "AuthError",
+    "Balance",
     "BufferOverflow",
     "ClientClosed",
     "ClockSkewError",
@@ -49,16 +54,23 @@ __all__ = (
     "DecodeError",
     "Dialect",
     "Endpoints",
+    "ExpectedOrder",
+    "FinishedOrder",
     "Gap",
     "InstanceServer",
     "InvalidTopic",
     "KucoinRest",
     "KucoinStreams",
+    "LiveView",
     "Market",
     "NotReady",
+    "OpenOrder",
+    "OrderWaitTimeout",
+    "Position",
     "RateLimitError",
     "RestClient",
     "RestError",
+    "Resynced",
     "RxKucoinError",
     "ServerError",
     "SubscriptionRejected",

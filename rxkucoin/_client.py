@@ -21,7 +21,8 @@ from ._events import ConnectionEvent, ConnectionState
 from ._rest_api import KucoinRest
 from ._stream import TopicStream, merge_streams
 from ._topics import parse_topics
-from ._typed_streams import Subscription, TypedStreams
+from ._typed_streams import Subscription
+from ._views import AccountViews
 from ._watchdog import LoopWatchdog
 from .exceptions import ClientClosed, CredentialsError, InvalidTopic, NotReady
 from .keys import Endpoints, WsKey
@@ -39,7 +40,7 @@ _T = TypeVar("_T")
 CLOSE_MARGIN = 1.0
 
 
-class KucoinStreams(TypedStreams):
+class KucoinStreams(AccountViews):
     """KuCoin's private streams as hot Observables.
 
     Use it as an async context manager on the event loop that will run the streams::
@@ -129,6 +130,7 @@ class KucoinStreams(TypedStreams):
         # (get, setdefault, copy, clear), atomic under the GIL (and locked per dict on
         # free-threaded builds), so the loop thread never waits on a lock.
         self._connections: dict[WsKey, Connection] = {}
+        self._views = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
 

@@ -13,6 +13,7 @@ RxKucoinError
 ├── SubscriptionRejected      fatal for one topic: the server refused to subscribe it
 ├── BufferOverflow            a bounded hand-off or async iterator's consumer fell behind
 ├── ClientClosed              a stream or method used after its KucoinStreams was closed
+├── OrderWaitTimeout          an awaited order did not end in time (a TimeoutError too)
 └── TransportError            retryable: timeout or connection failure before an answer
     ├── ConnectionLost        retryable: a live socket died (drop, missed pongs, 24 h cut,
     │                         expired token, no welcome)
@@ -40,6 +41,7 @@ __all__ = (
     "DecodeError",
     "InvalidTopic",
     "NotReady",
+    "OrderWaitTimeout",
     "RateLimitError",
     "RestError",
     "RxKucoinError",
@@ -238,6 +240,25 @@ class ClientClosed(RxKucoinError):
     afterwards fails with this error instead of opening a socket nobody will close, and so
     does asking the closed client for a new stream or its REST client.
     """
+
+
+class OrderWaitTimeout(RxKucoinError, TimeoutError):
+    """`ExpectedOrder.done` saw no end of the order in time, and a REST lookup at the
+    deadline found none either.
+
+    Attributes:
+        client_oid: the awaited order's client order id.
+        timeout: the seconds waited.
+        last: the last push of the order seen (its last known state), or ``None`` if no
+            push of it arrived.
+    """
+
+    def __init__(self, client_oid: str, timeout: float, last: object) -> None:
+        state = "no push of it arrived" if last is None else f"last seen: {last!r}"
+        super().__init__(f"order {client_oid!r} did not end within {timeout:g} s; {state}")
+        self.client_oid = client_oid
+        self.timeout = timeout
+        self.last = last
 
 
 def is_retryable(error: BaseException) -> bool:

@@ -10,6 +10,14 @@ import rxkucoin
 import rxkucoin.models
 
 EXPECTED_TOP = {
+    "Balance",
+    "ExpectedOrder",
+    "FinishedOrder",
+    "LiveView",
+    "OpenOrder",
+    "OrderWaitTimeout",
+    "Position",
+    "Resynced",
     "AuthError",
     "BufferOverflow",
     "ClientClosed",

@@ -1,0 +1,442 @@
+"""What each live view reads: its pushes, its REST snapshot, and how both become records.
+
+Versions (see `_view_state`): orders by the push's ``ts``/``U`` (ns), then the event's rank
+in an order's life (``received`` < ``open`` < ``match``/``update`` < ``filled``/``canceled``),
+then the filled size; balances and positions by their time, then arrival order. A REST
+record is stamped with its own update time in ms (``(ms * 10**6,)``), which sorts before
+every push of the same millisecond: such a push is applied on top of the snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Final
+
+from ._live_view import ViewSpec
+from ._view_models import Balance, OpenOrder, Position, to_decimal
+from ._view_state import Update, Version
+from .keys import WsKey
+from .models import (
+    FuturesOrderChange,
+    FuturesPositionChange,
+    FuturesPositionMarkPrice,
+    ProBalance,
+    ProOrder,
+    ProPosition,
+    SpotBalanceChange,
+    SpotOrderChange,
+)
+
+if TYPE_CHECKING:
+    from ._client import KucoinStreams
+    from ._rest_api import KucoinRest
+
+__all__ = (
+    "futures_open_orders",
+    "futures_positions",
+    "spot_balances",
+    "spot_open_orders",
+    "uta_balances",
+    "uta_open_orders",
+    "uta_positions",
+)
+
+MS: Final = 1_000_000
+_RANK: Final = {
+    "received": 0,
+    "open": 1,
+    "update": 2,
+    "adjust": 2,
+    "match": 2,
+    "filled": 3,
+    "canceled": 3,
+    "cancel": 3,
+}
+_DONE: Final = frozenset({"filled", "canceled", "cancel"})
+#: Pro order status codes (``os``) of an order that is on the book: live, partially filled.
+_PRO_OPEN: Final = frozenset({2, 4})
+#: Pro order status codes after which the order can never come back.
+_PRO_FINAL: Final = frozenset({3, 5, 6})
+
+OrderKey = str
+
+
+def _ms_version(ms: int | None) -> Version | None:
+    return None if ms is None else (ms * MS,)
+
+
+def _order_version(ts: int | None, rank: int, filled: Decimal | None) -> Version | None:
+    return None if ts is None else (ts, rank, filled if filled is not None else Decimal(0))
+
+
+# ------------------------------------------------------------------ spot
+
+
+def _spot_order_update(push: Any, _seq: int) -> Update[OrderKey, OpenOrder] | None:
+    if not isinstance(push, SpotOrderChange):
+        return None
+    kind = push.type.lower()
+    version = _order_version(push.ts, _RANK.get(kind, 2), push.filled_size)
+    if kind in _DONE or push.status == "done":
+        return Update(push.order_id, None, version)
+    order = OpenOrder(
+        push.order_id,
+        push.symbol,
+        push.side,
+        push.order_type,
+        push.price,
+        push.size if push.size is not None else push.origin_size,
+        push.filled_size,
+        push.client_oid,
+        push.ts,
+    )
+    return Update(push.order_id, order, version)
+
+
+async def _spot_open_orders_snapshot(
+    rest: KucoinRest,
+) -> Iterable[tuple[OrderKey, OpenOrder, Version | None]]:
+    return [
+        (
+            o.id,
+            OpenOrder(
+                o.id,
+                o.symbol,
+                o.side,
+                o.type,
+                o.price,
+                o.size,
+                o.deal_size,
+                o.client_oid,
+                None if o.last_updated_at is None else o.last_updated_at * MS,
+            ),
+            _ms_version(o.last_updated_at),
+        )
+        for o in await rest.spot_open_orders()  # type: ignore[attr-defined]
+    ]
+
+
+def _stream_spot_orders(streams: KucoinStreams) -> Any:
+    return streams.spot_orders()
+
+
+spot_open_orders: ViewSpec[OrderKey, OpenOrder] = ViewSpec(
+    "spot open orders",
+    WsKey.SPOT_PRIVATE_V1,
+    _stream_spot_orders,
+    _spot_order_update,
+    _spot_open_orders_snapshot,
+)
+
+
+def _spot_balance_update(push: Any, seq: int) -> Update[str, Balance] | None:
+    if not isinstance(push, SpotBalanceChange):
+        return None
+    event = push.relation_event
+    if event is not None and event.split(".", 1)[0] != "trade":
+        return None  # another account type (main, margin...) of the same currency
+    ns = None if push.time is None else push.time * MS
+    balance = Balance(push.currency, push.total, push.available, push.hold, None, ns)
+    return Update(push.currency, balance, None if ns is None else (ns, seq))
+
+
+async def _spot_balances_snapshot(
+    rest: KucoinRest,
+) -> Iterable[tuple[str, Balance, Version | None]]:
+    return [
+        (a.currency, Balance(a.currency, a.balance, a.available, a.holds), None)
+        for a in await rest.spot_accounts(type="trade")  # type: ignore[attr-defined]
+    ]
+
+
+def _stream_spot_balance(streams: KucoinStreams) -> Any:
+    return streams.spot_balance()
+
+
+spot_balances: ViewSpec[str, Balance] = ViewSpec(
+    "spot balances",
+    WsKey.SPOT_PRIVATE_V1,
+    _stream_spot_balance,
+    _spot_balance_update,
+    _spot_balances_snapshot,
+)
+
+
+# ------------------------------------------------------------------ futures
+
+
+def _futures_order_update(push: Any, _seq: int) -> Update[OrderKey, OpenOrder] | None:
+    if not isinstance(push, FuturesOrderChange):
+        return None
+    kind = push.type.lower()
+    version = _order_version(push.ts, _RANK.get(kind, 2), push.filled_size)
+    if kind in _DONE or push.status == "done":
+        return Update(push.order_id, None, version)
+    order = OpenOrder(
+        push.order_id,
+        push.symbol,
+        push.side,
+        push.order_type,
+        push.price,
+        push.size,
+        push.filled_size,
+        push.client_oid,
+        push.ts,
+    )
+    return Update(push.order_id, order, version)
+
+
+async def _futures_open_orders_snapshot(
+    rest: KucoinRest,
+) -> Iterable[tuple[OrderKey, OpenOrder, Version | None]]:
+    return [
+        (
+            o.id,
+            OpenOrder(
+                o.id,
+                o.symbol,
+                o.side,
+                o.type,
+                to_decimal(o.price),
+                to_decimal(o.size),
+                to_decimal(o.filled_size),
+                o.client_oid,
+                None if o.updated_at is None else o.updated_at * MS,
+            ),
+            _ms_version(o.updated_at),
+        )
+        for o in await rest.futures_open_orders()  # type: ignore[attr-defined]
+    ]
+
+
+def _stream_futures_orders(streams: KucoinStreams) -> Any:
+    return streams.futures_orders()
+
+
+futures_open_orders: ViewSpec[OrderKey, OpenOrder] = ViewSpec(
+    "futures open orders",
+    WsKey.FUTURES_PRIVATE_V1,
+    _stream_futures_orders,
+    _futures_order_update,
+    _futures_open_orders_snapshot,
+)
+
+
+def _futures_position_update(push: Any, seq: int) -> Update[str, Position] | None:
+    if isinstance(push, FuturesPositionChange):
+        ns = None if push.current_timestamp is None else push.current_timestamp * MS
+        version = None if ns is None else (ns, seq)
+        if push.is_open is False or push.current_qty == 0:
+            return Update(push.symbol, None, version)
+        position = Position(
+            push.symbol,
+            push.margin_mode,
+            to_decimal(push.current_qty),
+            to_decimal(push.avg_entry_price),
+            to_decimal(push.mark_price),
+            to_decimal(push.unrealised_pnl),
+            to_decimal(push.realised_pnl),
+            to_decimal(push.liquidation_price),
+            to_decimal(push.leverage),
+            ns,
+        )
+        return Update(push.symbol, position, version, patch=push.current_qty is None)
+    if isinstance(push, FuturesPositionMarkPrice) and push.symbol is not None:
+        ns = None if push.current_timestamp is None else push.current_timestamp * MS
+        position = Position(
+            push.symbol,
+            mark_price=to_decimal(push.mark_price),
+            unrealised_pnl=to_decimal(push.unrealised_pnl),
+            updated_ns=ns,
+        )
+        return Update(push.symbol, position, None if ns is None else (ns, seq), patch=True)
+    return None
+
+
+async def _futures_positions_snapshot(
+    rest: KucoinRest,
+) -> Iterable[tuple[str, Position, Version | None]]:
+    return [
+        (
+            p.symbol,
+            Position(
+                p.symbol,
+                p.margin_mode,
+                to_decimal(p.current_qty),
+                to_decimal(p.avg_entry_price),
+                to_decimal(p.mark_price),
+                to_decimal(p.unrealised_pnl),
+                to_decimal(p.realised_pnl),
+                to_decimal(p.liquidation_price),
+                to_decimal(p.leverage),
+                None if p.current_timestamp is None else p.current_timestamp * MS,
+            ),
+            _ms_version(p.current_timestamp),
+        )
+        for p in await rest.futures_positions()  # type: ignore[attr-defined]
+        if p.is_open is not False and p.current_qty
+    ]
+
+
+def _stream_futures_positions(streams: KucoinStreams) -> Any:
+    return streams.futures_positions()
+
+
+futures_positions: ViewSpec[str, Position] = ViewSpec(
+    "futures positions",
+    WsKey.FUTURES_PRIVATE_V1,
+    _stream_futures_positions,
+    _futures_position_update,
+    _futures_positions_snapshot,
+)
+
+
+# ------------------------------------------------------------------ UTA (Pro)
+
+
+def _pro_order_update(push: Any, _seq: int) -> Update[OrderKey, OpenOrder] | None:
+    if not isinstance(push, ProOrder):
+        return None
+    code = push.status_code
+    rank = 3 if code in _PRO_FINAL else 2 if code == 4 else 1
+    version = _order_version(push.updated_ns, rank, push.filled_quantity)
+    if code is not None and code not in _PRO_OPEN:
+        return Update(push.order_id, None, version)
+    order = OpenOrder(
+        push.order_id,
+        push.symbol,
+        push.side,
+        push.order_type,
+        push.price,
+        push.quantity,
+        push.filled_quantity,
+        push.client_oid,
+        push.updated_ns,
+    )
+    return Update(push.order_id, order, version)
+
+
+def uta_open_orders(trade_type: str) -> ViewSpec[OrderKey, OpenOrder]:
+    """The open orders of one UTA trade type (``SPOT``, ``FUTURES``...)."""
+
+    async def snapshot(rest: KucoinRest) -> Iterable[tuple[OrderKey, OpenOrder, Version | None]]:
+        return [
+            (
+                o.order_id,
+                OpenOrder(
+                    o.order_id,
+                    o.symbol,
+                    o.side,
+                    o.order_type,
+                    o.price,
+                    o.size,
+                    o.filled_size,
+                    o.client_oid,
+                    o.updated_ns,
+                ),
+                None if o.updated_ns is None else (o.updated_ns,),
+            )
+            for o in await rest.uta_open_orders(trade_type)  # type: ignore[attr-defined]
+        ]
+
+    def stream(streams: KucoinStreams) -> Any:
+        return streams.pro_orders(trade_type)
+
+    return ViewSpec(
+        f"UTA {trade_type} open orders",
+        WsKey.PRIVATE_PRO_V2,
+        stream,
+        _pro_order_update,
+        snapshot,
+    )
+
+
+def _pro_balance_update(push: Any, seq: int) -> Update[str, Balance] | None:
+    if not isinstance(push, ProBalance):
+        return None
+    balance = Balance(
+        push.currency, push.balance, push.available, push.hold, push.liability, push.updated_ns
+    )
+    version = None if push.updated_ns is None else (push.updated_ns, seq)
+    return Update(push.currency, balance, version)
+
+
+def uta_balances(account_type: str = "UNIFIED") -> ViewSpec[str, Balance]:
+    """The balances of the unified account."""
+
+    async def snapshot(rest: KucoinRest) -> Iterable[tuple[str, Balance, Version | None]]:
+        return [
+            (
+                b.currency,
+                Balance(b.currency, b.balance, b.available, b.hold, b.liability),
+                None,
+            )
+            for b in (await rest.uta_balance()).currencies  # type: ignore[attr-defined]
+        ]
+
+    def stream(streams: KucoinStreams) -> Any:
+        return streams.pro_balance(account_type)
+
+    return ViewSpec(
+        f"UTA {account_type} balances", WsKey.PRIVATE_PRO_V2, stream, _pro_balance_update, snapshot
+    )
+
+
+def _pro_position_update(push: Any, seq: int) -> Update[str, Position] | None:
+    if not isinstance(push, ProPosition):
+        return None
+    version = None if push.updated_ns is None else (push.updated_ns, seq)
+    if push.quantity is not None and push.quantity == 0:
+        return Update(push.symbol, None, version)
+    position = Position(
+        push.symbol,
+        push.margin_mode,
+        push.quantity,
+        push.entry_price,
+        push.mark_price,
+        push.unrealised_pnl,
+        push.realised_pnl,
+        push.liquidation_price,
+        push.leverage,
+        push.updated_ns,
+    )
+    return Update(push.symbol, position, version, patch=push.quantity is None)
+
+
+async def _uta_positions_snapshot(
+    rest: KucoinRest,
+) -> Iterable[tuple[str, Position, Version | None]]:
+    return [
+        (
+            p.symbol,
+            Position(
+                p.symbol,
+                p.margin_mode,
+                p.size,
+                p.entry_price,
+                p.mark_price,
+                p.unrealised_pnl,
+                p.realised_pnl,
+                p.liquidation_price,
+                p.leverage,
+                p.updated_ns,
+            ),
+            None if p.updated_ns is None else (p.updated_ns,),
+        )
+        for p in await rest.uta_positions()  # type: ignore[attr-defined]
+        if p.size
+    ]
+
+
+def _stream_pro_positions(streams: KucoinStreams) -> Any:
+    return streams.pro_positions()
+
+
+uta_positions: ViewSpec[str, Position] = ViewSpec(
+    "UTA positions",
+    WsKey.PRIVATE_PRO_V2,
+    _stream_pro_positions,
+    _pro_position_update,
+    _uta_positions_snapshot,
+)
