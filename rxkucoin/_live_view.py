@@ -213,6 +213,8 @@ class LiveView(Observable[Mapping[K, V]], Generic[K, V]):
             self._start()
 
     def _release(self) -> None:
+        if self._holders == 0:  # already stopped by a failure
+            return
         self._holders -= 1
         if self._holders == 0:
             self._stop()
@@ -225,6 +227,7 @@ class LiveView(Observable[Mapping[K, V]], Generic[K, V]):
         self._synced = self._loop.create_future()
         self._wake = asyncio.Event()
         self._requests = [("start", None)]
+        self._state.begin_sync()  # nothing is shown before the first snapshot
         self._topic = (
             self._spec.stream(self._streams)
             .with_gaps()
@@ -269,7 +272,8 @@ class LiveView(Observable[Mapping[K, V]], Generic[K, V]):
             self._synced.set_exception(error)
             self._synced.exception()  # retrieved here: a waiter may never come
         sinks = self._sinks + self._resync_sinks
-        self._sinks, self._resync_sinks = [], []
+        self._sinks.clear()
+        self._resync_sinks.clear()
         self._holders = 0
         self._stop()
         for sink in sinks:
