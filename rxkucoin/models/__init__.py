@@ -54,6 +54,14 @@ from .rest_spot import (
     SpotOrder,
     SpotStopOrder,
 )
+from .rest_uta import (
+    UtaAccountMode,
+    UtaBalance,
+    UtaBalanceAccount,
+    UtaCurrencyBalance,
+    UtaOrder,
+    UtaPosition,
+)
 from .spot import (
     SpotBalanceChange,
     SpotBalanceRelationContext,
@@ -107,6 +115,12 @@ __all__ = (
     "SpotStopOrder",
     "SpotStopOrderChange",
     "UnknownPayload",
+    "UtaAccountMode",
+    "UtaBalance",
+    "UtaBalanceAccount",
+    "UtaCurrencyBalance",
+    "UtaOrder",
+    "UtaPosition",
     "decode_payload",
     "payload_type",
 )
