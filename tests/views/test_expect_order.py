@@ -1,0 +1,338 @@
+"""Race-free order waits through real sockets: `KucoinStreams.expect_order` against the
+simulator's REST order entry, whose marketable orders fill before the answer is written.
+
+The old pattern (``await place(...)`` then ``first()`` of the order stream) cannot see a
+fill pushed before the placement's answer; the helper listens first, so it never misses one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from core.helpers import until
+from reactivex import Observable
+from reactivex import operators as ops
+
+from rxkucoin import Credentials, KucoinStreams, OrderWaitTimeout
+from rxkucoin.models import FuturesOrderChange, ProOrder, SpotOrderChange
+from rxkucoin.sim import Simulator
+
+#: A guard against a wait that hangs; never reached when the behaviour is right.
+HANG = 30.0
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    async with Simulator(seed=10) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def creds(sim: Simulator) -> Credentials:
+    return sim.add_account(
+        "demo",
+        balances={"USDT": "1000000", "BTC": "100"},
+        futures_balance="1000000",
+    )
+
+
+@pytest.fixture
+async def streams(sim: Simulator, creds: Credentials) -> AsyncIterator[KucoinStreams]:
+    async with KucoinStreams(creds, endpoints=sim.endpoints) as client:
+        yield client
+
+
+def oid() -> str:
+    return f"w-{uuid.uuid4().hex[:24]}"
+
+
+@dataclass(frozen=True)
+class Family:
+    """How to place a marketable order of one account family and read its pushes."""
+
+    account: str
+    symbol: str
+    trade_type: str
+    size: Decimal
+    place: Callable[[KucoinStreams, str, str], Awaitable[object]]
+    orders: Callable[[KucoinStreams], Observable[Any]]
+    is_fill: Callable[[Any], bool]
+
+
+def _spot_fill(push: Any) -> bool:
+    return isinstance(push, SpotOrderChange) and push.type == "filled"
+
+
+def _futures_fill(push: Any) -> bool:
+    return isinstance(push, FuturesOrderChange) and push.type == "filled"
+
+
+def _pro_fill(push: Any) -> bool:
+    return isinstance(push, ProOrder) and push.status_code == 3
+
+
+async def _place_spot(streams: KucoinStreams, side: str, client_oid: str) -> object:
+    return await streams.rest.place_spot_order(
+        "BTC-USDT", side, "market", size="0.001", client_oid=client_oid
+    )
+
+
+SPOT = Family(
+    "spot",
+    "BTC-USDT",
+    "SPOT",
+    Decimal("0.001"),
+    _place_spot,
+    lambda s: s.spot_orders(),
+    _spot_fill,
+)
+
+FAMILIES = {"spot": SPOT}
+
+
+async def _race(streams: KucoinStreams, family: Family, rounds: int) -> int:
+    """Place ``rounds`` marketable orders, each awaited with the helper; return how many
+    fills had been pushed before the placement's answer returned."""
+    early = 0
+    for i in range(rounds):
+        client_oid = oid()
+        async with streams.expect_order(
+            family.account,  # type: ignore[arg-type]
+            client_oid=client_oid,
+            symbol=family.symbol,
+            trade_type=family.trade_type,
+        ) as order:
+            await family.place(streams, "buy" if i % 2 == 0 else "sell", client_oid)
+            early += any(family.is_fill(p) for p in order.pushes)
+            async with asyncio.timeout(HANG):
+                done = await order.done(timeout=10)
+        # a fill seen by REST only would mean its push was missed
+        assert (done.status, done.source, done.client_oid) == ("filled", "push", client_oid)
+        assert done.filled_size == done.size == family.size
+        assert any(family.is_fill(p) for p in order.pushes)
+    return early
+
+
+@pytest.mark.parametrize(
+    ("family", "rounds"),
+    [("spot", 1_000)],
+)
+async def test_no_fill_is_missed_even_when_pushed_before_the_answer(
+    streams: KucoinStreams, family: str, rounds: int
+) -> None:
+    fam = FAMILIES[family]
+    # Another subscriber holds the topic, as a running strategy's streams would: each
+    # wait adds a local subscriber to a live topic, and the socket is not reopened per order.
+    keeper = fam.orders(streams).subscribe()
+    try:
+        await streams.ready(timeout=10)
+        early = await _race(streams, fam, rounds)
+    finally:
+        keeper.dispose()
+    print(f"\n{family}: {rounds} fills awaited, {early} pushed before the placement's answer")
+    assert early > 0, "the race was never exercised: no fill arrived before its answer"
+
+
+async def test_waits_on_a_topic_nobody_holds_yet(streams: KucoinStreams) -> None:
+    # Entering subscribes the topic and waits for its acknowledgement, so even the first
+    # order on a cold socket is seen; leaving releases it, so each round opens a socket.
+    await _race(streams, SPOT, 20)
+
+
+def _fill_of(client_oid: str) -> Callable[[SpotOrderChange], bool]:
+    def test(push: SpotOrderChange) -> bool:
+        return push.client_oid == client_oid and _spot_fill(push)
+
+    return test
+
+
+async def test_the_old_pattern_misses_fills_the_helper_sees(streams: KucoinStreams) -> None:
+    keeper = streams.spot_orders().subscribe()
+    await streams.ready(timeout=10)
+    missed = seen = 0
+    for i in range(300):
+        client_oid = oid()
+        async with streams.expect_order("spot", client_oid=client_oid, symbol="BTC-USDT") as order:
+            await _place_spot(streams, "buy" if i % 2 == 0 else "sell", client_oid)
+            # The old pattern: subscribe once the placement is acknowledged, take the first
+            # fill of the order (with a short timeout in real code).
+            old: list[SpotOrderChange] = []
+            first_fill: Observable[SpotOrderChange] = streams.spot_orders().pipe(
+                ops.filter(_fill_of(client_oid)), ops.first()
+            )
+            subscription = first_fill.subscribe(old.append, lambda _: None)
+            fill_already_pushed = any(_spot_fill(p) for p in order.pushes)
+            async with asyncio.timeout(HANG):
+                done = await order.done(timeout=10)
+            subscription.dispose()
+        assert (done.status, done.source) == ("filled", "push")
+        # The helper's fill push has been delivered to every subscriber of the stream by
+        # now, so the old pattern has seen it unless it came before its subscription.
+        if old:
+            seen += 1
+            assert old[0].client_oid == client_oid
+        else:
+            missed += 1
+            assert fill_already_pushed
+    keeper.dispose()
+    print(f"\nold pattern: {missed} of 300 fills missed (seen {seen}); the helper saw all 300")
+    assert missed > 0
+
+
+async def test_a_gap_during_the_wait_asks_rest(sim: Simulator, streams: KucoinStreams) -> None:
+    client_oid = oid()
+    async with streams.expect_order("spot", client_oid=client_oid, symbol="BTC-USDT") as order:
+        await streams.rest.place_spot_order(
+            "BTC-USDT", "buy", "limit", size="0.01", price="1000", client_oid=client_oid
+        )
+        await until(lambda: any(p.type == "open" for p in order.pushes))
+        sim.faults.drop_next(2)  # the order's match and filled pushes are lost
+        sim.engine.fill_spot_order("demo", order.pushes[-1].order_id)
+        assert [f.kind for f in sim.faults.log].count("drop_next") == 2
+        sim.faults.drop("spot")  # the outage: the stream gets a Gap after reconnecting
+        async with asyncio.timeout(HANG):
+            done = await order.done(timeout=3600)
+    assert (done.status, done.source) == ("filled", "rest")
+    assert done.filled_size == done.size == Decimal("0.01")
+    assert done.order_id == order.order_id
+    assert not any(p.type in ("match", "filled") for p in order.pushes)
+
+
+async def test_a_gap_while_the_order_rests_keeps_waiting(
+    sim: Simulator, streams: KucoinStreams
+) -> None:
+    client_oid = oid()
+    async with streams.expect_order("spot", client_oid=client_oid, symbol="BTC-USDT") as order:
+        placed = await streams.rest.place_spot_order(
+            "BTC-USDT", "sell", "limit", size="0.02", price="900000", client_oid=client_oid
+        )
+        await until(lambda: any(p.type == "open" for p in order.pushes))
+        sim.faults.drop("spot")
+        # after the Gap, REST says the order is still open: the wait goes on
+        with pytest.raises(OrderWaitTimeout):
+            await order.done(timeout=0.5)
+        sim.engine.fill_spot_order("demo", placed.order_id)
+        async with asyncio.timeout(HANG):
+            done = await order.done(timeout=3600)
+    assert (done.status, done.source) == ("filled", "push")
+
+
+async def test_the_timeout_asks_rest_before_giving_up(
+    sim: Simulator, streams: KucoinStreams
+) -> None:
+    client_oid = oid()
+    async with streams.expect_order("spot", client_oid=client_oid, symbol="BTC-USDT") as order:
+        placed = await streams.rest.place_spot_order(
+            "BTC-USDT", "buy", "limit", size="0.01", price="1000", client_oid=client_oid
+        )
+        await until(lambda: any(p.type == "open" for p in order.pushes))
+        sim.faults.drop_next(2)  # match, filled: lost without any outage
+        sim.engine.fill_spot_order("demo", placed.order_id)
+        done = await order.done(timeout=0.5)
+    assert (done.status, done.source, done.filled_size) == ("filled", "rest", Decimal("0.01"))
+
+
+async def test_a_canceled_order_ends_canceled(streams: KucoinStreams) -> None:
+    client_oid = oid()
+    async with streams.expect_order("spot", client_oid=client_oid, symbol="BTC-USDT") as order:
+        await streams.rest.place_spot_order(
+            "BTC-USDT", "buy", "limit", size="0.01", price="1000", client_oid=client_oid
+        )
+        await until(lambda: any(p.type == "open" for p in order.pushes))
+        await streams.rest.cancel_spot_order("BTC-USDT", client_oid=client_oid)
+        async with asyncio.timeout(HANG):
+            done = await order.done(timeout=10)
+    assert (done.status, done.source, done.client_oid) == ("canceled", "push", client_oid)
+    assert done.filled_size == 0 and done.size == Decimal("0.01")
+    assert done.symbol == "BTC-USDT" and done.order_id == order.order_id
+
+
+async def test_a_partly_filled_order_canceled_ends_canceled_with_its_fill(
+    sim: Simulator, streams: KucoinStreams
+) -> None:
+    client_oid = oid()
+    async with streams.expect_order("spot", client_oid=client_oid, symbol="BTC-USDT") as order:
+        placed = await streams.rest.place_spot_order(
+            "BTC-USDT", "buy", "limit", size="0.04", price="1000", client_oid=client_oid
+        )
+        await until(lambda: any(p.type == "open" for p in order.pushes))
+        sim.engine.fill_spot_order("demo", placed.order_id, size="0.01")
+        await until(lambda: any(p.type == "match" for p in order.pushes))
+        await streams.rest.cancel_spot_order("BTC-USDT", client_oid=client_oid)
+        async with asyncio.timeout(HANG):
+            done = await order.done(timeout=10)
+    assert (done.status, done.filled_size, done.size) == (
+        "canceled",
+        Decimal("0.01"),
+        Decimal("0.04"),
+    )
+
+
+async def test_an_order_that_never_ends_times_out_with_its_last_push(
+    streams: KucoinStreams,
+) -> None:
+    client_oid = oid()
+    async with streams.expect_order("spot", client_oid=client_oid, symbol="BTC-USDT") as order:
+        await streams.rest.place_spot_order(
+            "BTC-USDT", "buy", "limit", size="0.01", price="1000", client_oid=client_oid
+        )
+        await until(lambda: any(p.type == "open" for p in order.pushes))
+        with pytest.raises(OrderWaitTimeout) as info:
+            await order.done(timeout=0.3)
+    error = info.value
+    assert error.client_oid == client_oid and error.timeout == 0.3
+    assert isinstance(error.last, SpotOrderChange)
+    assert error.last is order.last and error.last.type == "open"
+    assert error.last.client_oid == client_oid
+    assert client_oid in str(error)
+
+
+async def test_an_order_never_placed_times_out_with_nothing_seen(
+    streams: KucoinStreams,
+) -> None:
+    async with streams.expect_order("spot", client_oid=oid(), symbol="BTC-USDT") as order:
+        with pytest.raises(OrderWaitTimeout) as info:
+            await order.done(timeout=0.2)
+    assert info.value.last is None and order.pushes == []
+    assert "no push" in str(info.value)
+
+
+async def test_other_orders_are_not_taken_for_the_awaited_one(
+    streams: KucoinStreams,
+) -> None:
+    mine, other = oid(), oid()
+    async with streams.expect_order("spot", client_oid=mine, symbol="BTC-USDT") as order:
+        await _place_spot(streams, "buy", other)
+        await _place_spot(streams, "sell", mine)
+        async with asyncio.timeout(HANG):
+            done = await order.done(timeout=10)
+    assert done.client_oid == mine and done.last.client_oid == mine
+    assert {p.client_oid for p in order.pushes} == {mine}
+
+
+@pytest.mark.parametrize(
+    ("account", "kwargs", "match"),
+    [
+        ("spot", {"client_oid": "", "symbol": "BTC-USDT"}, "client_oid"),
+        ("spot", {"client_oid": "x"}, "symbol"),
+        ("uta", {"client_oid": "x"}, "symbol"),
+        ("uta", {"client_oid": "x", "symbol": ""}, "symbol"),
+    ],
+)
+async def test_bad_arguments_raise_value_error(
+    streams: KucoinStreams, account: str, kwargs: dict[str, Any], match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        streams.expect_order(account, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_done_before_entering_raises(streams: KucoinStreams) -> None:
+    order = streams.expect_order("futures", client_oid=oid())
+    with pytest.raises(RuntimeError, match="async with"):
+        await order.done(timeout=1)
