@@ -44,6 +44,7 @@ from .pro import (
     ProOrder,
     ProPosition,
 )
+from .rest_futures import FuturesAccountOverview, FuturesOrder, FuturesPosition
 from .rest_spot import (
     CrossMarginAccount,
     IsolatedMarginAccount,
@@ -73,12 +74,15 @@ from .spot import (
 __all__ = (
     "CrossLeverage",
     "CrossMarginAccount",
+    "FuturesAccountOverview",
     "FuturesAvailableBalanceChange",
     "FuturesCrossLeverageChange",
     "FuturesFundingEvent",
     "FuturesMarginModeChange",
+    "FuturesOrder",
     "FuturesOrderChange",
     "FuturesOrderMarginChange",
+    "FuturesPosition",
     "FuturesPositionChange",
     "FuturesPositionEvent",
     "FuturesPositionMarkPrice",

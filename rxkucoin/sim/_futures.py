@@ -48,6 +48,7 @@ class FuturesBook(Ledger):
             {"symbol": pos.symbol, **data},
         )
         ts = self._now()
+        pos.updated_ns = ts
         pro = pro_position_data(pos, self._marks[pos.symbol], ts)
         self._pro(acct.name, "position", "FUTURES", pro, pos.symbol)
 
@@ -108,13 +109,17 @@ class FuturesBook(Ledger):
         leverage: int | str | Decimal = 3,
         margin_mode: str = "ISOLATED",
         client_oid: str | None = None,
+        *,
+        immediate: bool = False,
     ) -> str:
         """Place a futures order (limit with ``price``, market without).
 
         A limit order holds ``price * size * multiplier / leverage`` of order margin; a
         market order fills at once, as taker, at the mark price. An order that adds to an
         open position uses the position's leverage; cross orders use the symbol's cross
-        leverage when one was set.
+        leverage when one was set. With ``immediate``, a limit order whose price crosses
+        the mark price (a buy at or above it, a sell at or below) fills at once too, as
+        taker at the mark price, without resting first (REST order entry's rule).
 
         Args:
             account: the account.
@@ -126,6 +131,7 @@ class FuturesBook(Ledger):
             margin_mode: ``ISOLATED`` or ``CROSS``; switches the symbol's mode when it has
                 no position and no open order.
             client_oid: the client's id; generated if omitted.
+            immediate: fill a limit order that crosses the mark price at once.
 
         Returns:
             The order id.
@@ -175,8 +181,9 @@ class FuturesBook(Ledger):
         )
         self._futures_orders[order.id] = order
         self._futures_open[order.id] = order
-        if price is None:
-            self._futures_fill(order, size, px, "taker")
+        mark = self._marks[symbol]
+        if price is None or (immediate and (px >= mark if side == "buy" else px <= mark)):
+            self._futures_fill(order, size, mark, "taker")
             return order.id
         order.margin = margin
         self._futures_event(order, "open", "open")

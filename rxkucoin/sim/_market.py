@@ -177,6 +177,8 @@ class SpotOrder:
     last_size: Decimal = ZERO
     last_price: Decimal = ZERO
     liquidity: str = ""
+    time_in_force: str = "GTC"
+    post_only: bool = False
 
     @property
     def remain(self) -> Decimal:
@@ -218,6 +220,7 @@ class StopOrder:
     leverage: Decimal = Decimal(3)
     margin_mode: str = "ISOLATED"
     client_oid: str = ""
+    price_type: str = "MP"
 
 
 @dataclass
@@ -246,6 +249,9 @@ class FuturesOrder:
     last_size: int = 0
     last_price: Decimal = ZERO
     liquidity: str = ""
+    reduce_only: bool = False
+    time_in_force: str = "GTC"
+    post_only: bool = False
 
     @property
     def remain(self) -> int:

@@ -168,7 +168,7 @@ def pro_stop_data(stop: StopOrder, type_: str, ts: int) -> dict[str, Any]:
         **PRO_ORDER_DEFAULTS,
         "tD": direction,
         "tP": fmt(stop.stop_price),
-        "tPT": "MP" if stop.futures else "TP",
+        "tPT": stop.price_type if stop.futures else "TP",
         "O": stop.created_ns,
         "U": ts,
     }

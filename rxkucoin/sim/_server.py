@@ -34,6 +34,7 @@ from ..keys import Endpoints
 from ._classic import Session, classic_handler
 from ._engine import Engine
 from ._faults import Faults, HostName
+from ._futures_api import add_futures_routes
 from ._gateway import (
     Gateway,
     SimAccount,
@@ -42,6 +43,7 @@ from ._gateway import (
 )
 from ._pro import matches, pro_handler
 from ._pushes import ClassicPush, Push
+from ._spot_api import add_spot_routes
 from ._variants import WireVariants
 
 if TYPE_CHECKING:
@@ -310,7 +312,6 @@ class Simulator(Gateway):
             ("/api/v1/accounts", "spot_accounts", self._no_args),
             ("/api/v1/hf/orders/active", "spot_open_orders", self._symbol),
             ("/api/v1/hf/fills", "spot_fills", self._symbol),
-            ("/api/v1/stop-order", "spot_stop_orders", self._no_args),
             ("/api/v1/orders", "spot_orders", self._spot_active),
             ("/api/ua/v1/account/mode", "account_mode", self._no_args),
             ("/api/ua/v1/unified/account/balance", "pro_balance", self._no_args),
@@ -318,6 +319,7 @@ class Simulator(Gateway):
             ("/api/ua/v1/unified/position/open-list", "pro_positions", self._symbol),
         ):
             app.router.add_get(path, self._snapshot(method, args))
+        add_spot_routes(self, app)  # HF orders, stop orders, margin accounts: _spot_api.py
         return app
 
     def _futures_app(self) -> web.Application:
@@ -337,11 +339,10 @@ class Simulator(Gateway):
         app.router.add_post("/api/v1/bullet-private", bullet_private)
         for path, method, args in (
             ("/api/v1/account-overview", "futures_account_overview", self._currency),
-            ("/api/v1/orders", "futures_open_orders", self._active),
-            ("/api/v1/positions", "futures_positions", self._no_args),
             ("/api/v1/position", "futures_position", self._required_symbol),
         ):
             app.router.add_get(path, self._snapshot(method, args))
+        add_futures_routes(self, app)  # orders, stop orders, positions: _futures_api.py
         return app
 
     def _pro_app(self) -> web.Application:

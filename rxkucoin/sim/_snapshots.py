@@ -18,6 +18,7 @@ from ._market import (
     ZERO,
     FuturesOrder,
     SpotOrder,
+    StopOrder,
     figures,
     fmt,
     num,
@@ -36,18 +37,24 @@ class Snapshots(Ledger):
         acct = self._acct(account)
         return [
             {
-                "id": f"{acct.account_id}{i:02d}",
+                "id": acct.spot_account_id(currency),
                 "currency": currency,
                 "type": "trade",
                 "balance": fmt(bal.total),
                 "available": fmt(bal.available),
                 "holds": fmt(bal.hold),
             }
-            for i, (currency, bal) in enumerate(sorted(acct.spot.items()))
+            for currency, bal in sorted(acct.spot.items())
         ]
 
     def _spot_order_rest(self, order: SpotOrder) -> dict[str, Any]:
         quote = split_symbol(order.symbol)[1]
+        # As in KuCoin's examples, a limit order's funds are price * size; an open order's
+        # remaining funds are those of its remaining size, a done order's what its fills
+        # left over of the funds of its filled size (fills better than the limit).
+        px = order.price if order.price is not None else ZERO
+        funds = px * order.size
+        remain_funds = px * order.remain if not order.done else px * order.filled - order.funds
         return {
             "id": order.id,
             "clientOid": order.client_oid,
@@ -57,20 +64,20 @@ class Snapshots(Ledger):
             "side": order.side,
             "price": fmt(order.price) if order.price is not None else "0",
             "size": fmt(order.size),
-            "funds": "0",
+            "funds": fmt(funds),
             "dealSize": fmt(order.filled),
             "dealFunds": fmt(order.funds),
             "remainSize": fmt(order.remain),
-            "remainFunds": "0",
+            "remainFunds": fmt(max(ZERO, remain_funds)),
             "cancelledSize": fmt(order.canceled),
-            "cancelledFunds": "0",
+            "cancelledFunds": fmt(px * order.canceled),
             "fee": fmt(order.fee),
             "feeCurrency": quote,
             # HF order answers give no STP as null (docs example, official SDK spec, whose
             # enum rejects ""); the old /api/v1/orders answers give it as "".
             "stp": None,
-            "timeInForce": "GTC",
-            "postOnly": False,
+            "timeInForce": order.time_in_force,
+            "postOnly": order.post_only,
             "hidden": False,
             "iceberg": False,
             "visibleSize": "0",
@@ -225,8 +232,8 @@ class Snapshots(Ledger):
             "stopPriceType": "",
             "stopTriggered": False,
             "stopPrice": None,
-            "timeInForce": "GTC",
-            "postOnly": False,
+            "timeInForce": order.time_in_force,
+            "postOnly": order.post_only,
             "hidden": False,
             "iceberg": False,
             "leverage": fmt(order.leverage),
@@ -240,7 +247,7 @@ class Snapshots(Ledger):
             "cancelExist": order.canceled > 0,
             "createdAt": order.created_ns // MS,
             "updatedAt": order.updated_ns // MS,
-            "endAt": None,
+            "endAt": order.updated_ns // MS if order.done else None,
             "orderTime": order.created_ns,
             "settleCurrency": "USDT",
             "marginMode": order.margin_mode,
@@ -248,7 +255,7 @@ class Snapshots(Ledger):
             "filledSize": order.filled,
             "filledValue": fmt(order.value * mult),
             "status": "done" if order.done else "open",
-            "reduceOnly": False,
+            "reduceOnly": order.reduce_only,
         }
 
     def futures_open_orders(self, account: str, symbol: str | None = None) -> dict[str, Any]:
@@ -262,35 +269,56 @@ class Snapshots(Ledger):
 
     def futures_stop_orders(self, account: str, symbol: str | None = None) -> dict[str, Any]:
         """``GET /api/v1/stopOrders`` data: a page of the waiting futures stop orders."""
-        items = []
-        for s in self._stops.values():
-            if s.account != account or not s.futures:
-                continue
-            if symbol is not None and s.symbol != symbol:
-                continue
-            items.append(
-                {
-                    "id": s.id,
-                    "symbol": s.symbol,
-                    "type": "limit" if s.price is not None else "market",
-                    "side": s.side,
-                    "price": fmt(s.price) if s.price is not None else "0",
-                    "size": int(s.size),
-                    "stop": s.stop,
-                    "stopPriceType": "MP",
-                    "stopTriggered": False,
-                    "stopPrice": fmt(s.stop_price),
-                    "leverage": fmt(s.leverage),
-                    "marginMode": s.margin_mode,
-                    "clientOid": s.client_oid,
-                    "isActive": True,
-                    "createdAt": s.created_ns // MS,
-                    "orderTime": s.created_ns,
-                    "settleCurrency": "USDT",
-                    "status": "open",
-                }
-            )
+        items = [
+            self.futures_stop_rest(s)
+            for s in self._stops.values()
+            if s.account == account and s.futures and (symbol is None or s.symbol == symbol)
+        ]
         return _page(items)
+
+    def futures_stop_rest(self, s: StopOrder) -> dict[str, Any]:
+        """A waiting futures stop order in KuCoin's REST order shape (every order field)."""
+        price = s.price if s.price is not None else ZERO
+        return {
+            "id": s.id,
+            "symbol": s.symbol,
+            "type": "limit" if s.price is not None else "market",
+            "side": s.side,
+            "price": fmt(price),
+            "size": int(s.size),
+            "value": fmt(price * s.size * self._contract(s.symbol)),
+            "dealValue": "0",
+            "dealSize": 0,
+            "stp": "",
+            "stop": s.stop,
+            "stopPriceType": s.price_type,
+            "stopTriggered": False,
+            "stopPrice": fmt(s.stop_price),
+            "timeInForce": "GTC",
+            "postOnly": False,
+            "hidden": False,
+            "iceberg": False,
+            "leverage": fmt(s.leverage),
+            "forceHold": False,
+            "closeOrder": False,
+            "visibleSize": 0,
+            "clientOid": s.client_oid,
+            "remark": None,
+            "tags": "",
+            "isActive": True,
+            "cancelExist": False,
+            "createdAt": s.created_ns // MS,
+            "updatedAt": s.created_ns // MS,
+            "endAt": None,
+            "orderTime": s.created_ns,
+            "settleCurrency": "USDT",
+            "marginMode": s.margin_mode,
+            "avgDealPrice": "0",
+            "filledSize": 0,
+            "filledValue": "0",
+            "status": "open",
+            "reduceOnly": False,
+        }
 
     def futures_positions(self, account: str) -> list[dict[str, Any]]:
         """``GET /api/v1/positions`` data: the open positions (JSON numbers, as KuCoin sends)."""
@@ -306,8 +334,11 @@ class Snapshots(Ledger):
     def futures_position(self, account: str, symbol: str) -> dict[str, Any]:
         """``GET /api/v1/position?symbol=`` data: one symbol's position.
 
-        Without an open position the answer is a closed, empty position of the symbol
-        (``currentQty`` 0, ``isOpen`` false) in its current margin mode.
+        Without an open position the answer is a closed, empty position of the symbol in
+        its current margin mode, as KuCoin answers (a 2023 answer quoted in ccxt's
+        ``fetch_position``): ``currentQty`` 0, ``isOpen`` false, the mark price, the
+        answer's time and zero figures, no ``openingTimestamp``. KuCoin gives such a
+        record a position id; the simulator, which forgets closed positions, gives ``""``.
 
         Raises:
             ValueError: an unknown contract.
@@ -320,13 +351,47 @@ class Snapshots(Ledger):
             data.pop("changeReason", None)
             return {"id": pos.id, **data}
         mode = acct.margin_modes.get(symbol, "ISOLATED")
+        zeros = [
+            "maintMarginReq",
+            "realLeverage",
+            "delevPercentage",
+            "currentCost",
+            "currentComm",
+            "unrealisedCost",
+            "realisedGrossCost",
+            "realisedCost",
+            "markValue",
+            "posCost",
+            "posCross",
+            "posInit",
+            "posComm",
+            "posLoss",
+            "posMargin",
+            "posMaint",
+            "maintMargin",
+            "realisedGrossPnl",
+            "realisedPnl",
+            "unrealisedPnl",
+            "unrealisedPnlPcnt",
+            "unrealisedRoePcnt",
+            "avgEntryPrice",
+            "liquidationPrice",
+            "bankruptPrice",
+            "maintainMargin",
+        ]
         return {
             "id": "",
             "symbol": symbol,
+            "autoDeposit": False,
+            "riskLimit": 100000,
             "crossMode": mode == "CROSS",
+            "currentTimestamp": self._now() // MS,
             "currentQty": 0,
             "isOpen": False,
+            "markPrice": num(self._marks[symbol]),
+            **dict.fromkeys(zeros, 0),
             "settleCurrency": "USDT",
+            "riskLimitLevel": 1,
             "marginMode": mode,
             "positionSide": "BOTH",
         }

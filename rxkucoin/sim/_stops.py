@@ -56,7 +56,7 @@ class StopBook(SpotBook, FuturesBook):
             "ts": ts,
         }
         if stop.futures:
-            data["stopPriceType"] = "MP"
+            data["stopPriceType"] = stop.price_type
             data["marginMode"] = stop.margin_mode
         else:
             data["tradeType"] = "TRADE"
@@ -185,6 +185,7 @@ class StopBook(SpotBook, FuturesBook):
         leverage: int | str | Decimal = 3,
         margin_mode: str = "ISOLATED",
         client_oid: str | None = None,
+        stop_price_type: str = "MP",
     ) -> str:
         """Place a futures stop order watching the mark price; nothing is held.
 
@@ -199,12 +200,16 @@ class StopBook(SpotBook, FuturesBook):
             leverage: the leverage of that order.
             margin_mode: its margin mode.
             client_oid: the client's id; generated if omitted.
+            stop_price_type: the trigger price type it reports: ``TP``, ``MP`` or ``IP``;
+                the simulator has one price per contract, so all three watch the mark.
 
         Returns:
             The stop order's id.
         """
         self._acct(account)
         self._contract(symbol)
+        if stop_price_type not in ("TP", "MP", "IP"):
+            raise ValueError(f"bad stop price type {stop_price_type!r}")
         if stop not in ("up", "down") or side not in ("buy", "sell"):
             raise ValueError(f"bad stop/side {stop!r}/{side!r}")
         if not isinstance(size, int) or size <= 0:
@@ -223,6 +228,7 @@ class StopBook(SpotBook, FuturesBook):
             leverage=dec(leverage),
             margin_mode=margin_mode,
             client_oid=client_oid or self._ids.hex24(),
+            price_type=stop_price_type,
         )
         self._stops[order.id] = order
         self._stop_event(order, "open", None)
