@@ -48,6 +48,7 @@ class FuturesBook(Ledger):
             {"symbol": pos.symbol, **data},
         )
         ts = self._now()
+        pos.updated_ns = ts
         pro = pro_position_data(pos, self._marks[pos.symbol], ts)
         self._pro(acct.name, "position", "FUTURES", pro, pos.symbol)
 

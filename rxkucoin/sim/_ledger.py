@@ -66,6 +66,20 @@ class Account:
     cross_leverage: dict[str, Decimal] = field(default_factory=dict)
     debts: dict[str, Decimal] = field(default_factory=dict)
     pro_seq: int = 0
+    spot_ids: dict[str, str] = field(default_factory=dict)
+    isolated_status: dict[str, str] = field(default_factory=dict)
+    isolated_debts: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+
+    def spot_account_id(self, currency: str) -> str:
+        """The id of this user's trade account in ``currency``.
+
+        KuCoin gives each currency's account its own id, the same in the balance pushes'
+        ``accountId`` and in ``GET /api/v1/accounts``: the first currency gets
+        `account_id`, each later one the next number, in the order they first appear.
+        """
+        if currency not in self.spot_ids:
+            self.spot_ids[currency] = str(int(self.account_id) + len(self.spot_ids))
+        return self.spot_ids[currency]
 
 
 class Ledger:
@@ -128,6 +142,7 @@ class Ledger:
                 raise ValueError(f"negative balance for {currency}")
             acct.spot[currency] = SpotBalance(available=value)
             acct.spot_base[currency] = value
+            acct.spot_account_id(currency)
         acct.wallet = acct.wallet_base = dec(futures_balance)
         if acct.wallet < 0:
             raise ValueError("negative futures balance")
@@ -232,7 +247,7 @@ class Ledger:
         ts = self._now()
         rid = self._ids.digits(15)
         data = {
-            "accountId": acct.account_id,
+            "accountId": acct.spot_account_id(currency),
             "currency": currency,
             "total": fmt(bal.total),
             "available": fmt(bal.available),

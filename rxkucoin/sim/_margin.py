@@ -83,6 +83,8 @@ class MarginPushes(Ledger):
         """
         acct = self._acct(account)
         owed = {c: dec(v) for c, v in (liabilities or {}).items()}
+        acct.isolated_status[symbol] = status
+        acct.isolated_debts[symbol] = owed
         assets = {}
         for currency in split_symbol(symbol):
             bal = acct.spot.get(currency, SpotBalance())

@@ -177,6 +177,8 @@ class SpotOrder:
     last_size: Decimal = ZERO
     last_price: Decimal = ZERO
     liquidity: str = ""
+    time_in_force: str = "GTC"
+    post_only: bool = False
 
     @property
     def remain(self) -> Decimal:

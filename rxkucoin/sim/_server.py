@@ -43,6 +43,7 @@ from ._gateway import (
 )
 from ._pro import matches, pro_handler
 from ._pushes import ClassicPush, Push
+from ._spot_api import add_spot_routes
 from ._variants import WireVariants
 
 if TYPE_CHECKING:
@@ -311,7 +312,6 @@ class Simulator(Gateway):
             ("/api/v1/accounts", "spot_accounts", self._no_args),
             ("/api/v1/hf/orders/active", "spot_open_orders", self._symbol),
             ("/api/v1/hf/fills", "spot_fills", self._symbol),
-            ("/api/v1/stop-order", "spot_stop_orders", self._no_args),
             ("/api/v1/orders", "spot_orders", self._spot_active),
             ("/api/ua/v1/account/mode", "account_mode", self._no_args),
             ("/api/ua/v1/unified/account/balance", "pro_balance", self._no_args),
@@ -319,6 +319,7 @@ class Simulator(Gateway):
             ("/api/ua/v1/unified/position/open-list", "pro_positions", self._symbol),
         ):
             app.router.add_get(path, self._snapshot(method, args))
+        add_spot_routes(self, app)  # HF orders, stop orders, margin accounts: _spot_api.py
         return app
 
     def _futures_app(self) -> web.Application:

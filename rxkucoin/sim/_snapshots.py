@@ -37,18 +37,24 @@ class Snapshots(Ledger):
         acct = self._acct(account)
         return [
             {
-                "id": f"{acct.account_id}{i:02d}",
+                "id": acct.spot_account_id(currency),
                 "currency": currency,
                 "type": "trade",
                 "balance": fmt(bal.total),
                 "available": fmt(bal.available),
                 "holds": fmt(bal.hold),
             }
-            for i, (currency, bal) in enumerate(sorted(acct.spot.items()))
+            for currency, bal in sorted(acct.spot.items())
         ]
 
     def _spot_order_rest(self, order: SpotOrder) -> dict[str, Any]:
         quote = split_symbol(order.symbol)[1]
+        # As in KuCoin's examples, a limit order's funds are price * size; an open order's
+        # remaining funds are those of its remaining size, a done order's what its fills
+        # left over of the funds of its filled size (fills better than the limit).
+        px = order.price if order.price is not None else ZERO
+        funds = px * order.size
+        remain_funds = px * order.remain if not order.done else px * order.filled - order.funds
         return {
             "id": order.id,
             "clientOid": order.client_oid,
@@ -58,20 +64,20 @@ class Snapshots(Ledger):
             "side": order.side,
             "price": fmt(order.price) if order.price is not None else "0",
             "size": fmt(order.size),
-            "funds": "0",
+            "funds": fmt(funds),
             "dealSize": fmt(order.filled),
             "dealFunds": fmt(order.funds),
             "remainSize": fmt(order.remain),
-            "remainFunds": "0",
+            "remainFunds": fmt(max(ZERO, remain_funds)),
             "cancelledSize": fmt(order.canceled),
-            "cancelledFunds": "0",
+            "cancelledFunds": fmt(px * order.canceled),
             "fee": fmt(order.fee),
             "feeCurrency": quote,
             # HF order answers give no STP as null (docs example, official SDK spec, whose
             # enum rejects ""); the old /api/v1/orders answers give it as "".
             "stp": None,
-            "timeInForce": "GTC",
-            "postOnly": False,
+            "timeInForce": order.time_in_force,
+            "postOnly": order.post_only,
             "hidden": False,
             "iceberg": False,
             "visibleSize": "0",

@@ -16,10 +16,14 @@ from ._ledger import MS, Ledger
 from ._market import SPOT_FEE, ZERO, SpotBalance, SpotFill, SpotOrder, dec, fmt, split_symbol
 from ._pro_events import pro_execution_data, pro_order_data, pro_order_status
 
-__all__ = ("SpotBook",)
+__all__ = ("InsufficientBalance", "SpotBook")
 
 _SPOT_V2: Final = "/spotMarket/tradeOrdersV2"
 _SPOT_V1: Final = "/spotMarket/tradeOrders"
+
+
+class InsufficientBalance(ValueError):
+    """The available balance does not cover the order (KuCoin's ``200004``)."""
 
 
 class SpotBook(Ledger):
@@ -73,12 +77,21 @@ class SpotBook(Ledger):
         size: str | Decimal,
         price: str | Decimal | None = None,
         client_oid: str | None = None,
+        *,
+        immediate: bool = False,
+        time_in_force: str = "GTC",
+        post_only: bool = False,
     ) -> str:
         """Place a spot order.
 
         A limit order holds funds and rests on the book until filled, amended or canceled.
         A market order fills at once, as taker, at ``price`` if given, else at the
-        symbol's last price.
+        symbol's last price. With ``immediate`` (REST order entry's rule), a limit order
+        whose price crosses the symbol's last price (a buy at or above it, a sell at or
+        below) fills at once too, as taker at the last price, without resting: ``received``
+        then ``match`` and ``filled``. An ``IOC`` or ``FOK`` limit order that does not
+        fill at once, and a post-only order that would, is canceled at once instead
+        (``received`` then ``canceled``).
 
         Args:
             account: the account.
@@ -88,17 +101,23 @@ class SpotBook(Ledger):
             size: the size in the base currency.
             price: the limit price (limit orders), or the fill price (market orders).
             client_oid: the client's id; generated if omitted.
+            immediate: fill a limit order crossing the last price at once.
+            time_in_force: ``GTC``, ``IOC`` or ``FOK`` (limit orders).
+            post_only: refuse to take liquidity (limit orders; ignored with IOC/FOK).
 
         Returns:
             The order id.
 
         Raises:
-            ValueError: invalid arguments or insufficient available balance.
+            InsufficientBalance: the available balance does not cover the order.
+            ValueError: invalid arguments.
         """
         acct = self._acct(account)
         base, quote = split_symbol(symbol)
         if side not in ("buy", "sell") or order_type not in ("limit", "market"):
             raise ValueError(f"bad side/type {side!r}/{order_type!r}")
+        if time_in_force not in ("GTC", "IOC", "FOK"):
+            raise ValueError(f"bad time in force {time_in_force!r}")
         qty = dec(size)
         if qty <= 0:
             raise ValueError("size must be positive")
@@ -111,7 +130,7 @@ class SpotBook(Ledger):
             raise ValueError("a positive price is required")
         need_currency, need = (quote, px * qty * (1 + SPOT_FEE)) if side == "buy" else (base, qty)
         if acct.spot.get(need_currency, SpotBalance()).available < need:
-            raise ValueError(f"insufficient {need_currency} balance")
+            raise InsufficientBalance(f"insufficient {need_currency} balance")
         now = self._now()
         order = SpotOrder(
             id=self._ids.hex24(),
@@ -125,12 +144,26 @@ class SpotBook(Ledger):
             client_oid=client_oid or self._ids.hex24(),
             created_ns=now,
             updated_ns=now,
+            time_in_force=time_in_force if order_type == "limit" else "GTC",
+            post_only=post_only and order_type == "limit" and time_in_force == "GTC",
         )
         self._spot_orders[order.id] = order
         self._spot_open[order.id] = order
         self._spot_event(order, "received", "new")
         if order_type == "market":
             self._spot_fill(order, qty, px, "taker")
+            return order.id
+        last = self._spot_prices.get(symbol)
+        crosses = immediate and last is not None and (px >= last if side == "buy" else px <= last)
+        if crosses and not order.post_only:
+            assert last is not None
+            self._spot_fill(order, qty, last, "taker")
+            return order.id
+        if crosses or time_in_force != "GTC":
+            order.canceled = qty
+            order.done = True
+            del self._spot_open[order.id]
+            self._spot_event(order, "canceled", "done")
             return order.id
         order.hold = need
         self._spot_event(order, "open", "open")
