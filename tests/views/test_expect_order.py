@@ -19,8 +19,8 @@ from core.helpers import until
 from reactivex import Observable
 from reactivex import operators as ops
 
-from rxkucoin import Credentials, KucoinStreams, OrderWaitTimeout
-from rxkucoin.models import FuturesOrderChange, ProOrder, SpotOrderChange
+from rxkucoin import Credentials, ExpectedOrder, KucoinStreams, OrderWaitTimeout
+from rxkucoin.models import FuturesOrderChange, SpotOrderChange
 from rxkucoin.sim import Simulator
 
 #: A guard against a wait that hangs; never reached when the behaviour is right.
@@ -54,27 +54,28 @@ def oid() -> str:
 
 @dataclass(frozen=True)
 class Family:
-    """How to place a marketable order of one account family and read its pushes."""
+    """One account family's orders: how to place them, end them and read their pushes."""
 
     account: str
     symbol: str
     trade_type: str
     size: Decimal
+    #: a marketable order (it fills at once, before the answer is written)
     place: Callable[[KucoinStreams, str, str], Awaitable[object]]
+    #: a limit order far from the price, which rests; returns the order id
+    rest: Callable[[KucoinStreams, str], Awaitable[str]]
+    fill: Callable[[Simulator, str], object]
+    cancel: Callable[[KucoinStreams, str], Awaitable[object]]
     orders: Callable[[KucoinStreams], Observable[Any]]
+    is_open: Callable[[Any], bool]
     is_fill: Callable[[Any], bool]
+
+
+# -- spot
 
 
 def _spot_fill(push: Any) -> bool:
     return isinstance(push, SpotOrderChange) and push.type == "filled"
-
-
-def _futures_fill(push: Any) -> bool:
-    return isinstance(push, FuturesOrderChange) and push.type == "filled"
-
-
-def _pro_fill(push: Any) -> bool:
-    return isinstance(push, ProOrder) and push.status_code == 3
 
 
 async def _place_spot(streams: KucoinStreams, side: str, client_oid: str) -> object:
@@ -83,17 +84,58 @@ async def _place_spot(streams: KucoinStreams, side: str, client_oid: str) -> obj
     )
 
 
+async def _rest_spot(streams: KucoinStreams, client_oid: str) -> str:
+    placed = await streams.rest.place_spot_order(
+        "BTC-USDT", "buy", "limit", size="0.01", price="1000", client_oid=client_oid
+    )
+    return placed.order_id
+
+
 SPOT = Family(
     "spot",
     "BTC-USDT",
     "SPOT",
     Decimal("0.001"),
     _place_spot,
+    _rest_spot,
+    lambda sim, order_id: sim.engine.fill_spot_order("demo", order_id),
+    lambda streams, c: streams.rest.cancel_spot_order("BTC-USDT", client_oid=c),
     lambda s: s.spot_orders(),
+    lambda p: isinstance(p, SpotOrderChange) and p.type == "open",
     _spot_fill,
 )
 
-FAMILIES = {"spot": SPOT}
+# -- futures
+
+
+async def _place_futures(streams: KucoinStreams, side: str, client_oid: str) -> object:
+    return await streams.rest.place_futures_order(
+        "XBTUSDTM", side, "market", 1, leverage=5, client_oid=client_oid
+    )
+
+
+async def _rest_futures(streams: KucoinStreams, client_oid: str) -> str:
+    placed = await streams.rest.place_futures_order(
+        "XBTUSDTM", "buy", "limit", 2, price="30000", leverage=5, client_oid=client_oid
+    )
+    return placed.order_id
+
+
+FUTURES = Family(
+    "futures",
+    "XBTUSDTM",
+    "FUTURES",
+    Decimal(1),
+    _place_futures,
+    _rest_futures,
+    lambda sim, order_id: sim.engine.fill_futures_order("demo", order_id),
+    lambda streams, c: streams.rest.cancel_futures_order(client_oid=c, symbol="XBTUSDTM"),
+    lambda s: s.futures_orders(),
+    lambda p: isinstance(p, FuturesOrderChange) and p.type == "open",
+    lambda p: isinstance(p, FuturesOrderChange) and p.type == "filled",
+)
+
+FAMILIES = {"spot": SPOT, "futures": FUTURES}
 
 
 async def _race(streams: KucoinStreams, family: Family, rounds: int) -> int:
@@ -121,7 +163,7 @@ async def _race(streams: KucoinStreams, family: Family, rounds: int) -> int:
 
 @pytest.mark.parametrize(
     ("family", "rounds"),
-    [("spot", 1_000)],
+    [("spot", 1_000), ("futures", 200)],
 )
 async def test_no_fill_is_missed_even_when_pushed_before_the_answer(
     streams: KucoinStreams, family: str, rounds: int
@@ -185,72 +227,92 @@ async def test_the_old_pattern_misses_fills_the_helper_sees(streams: KucoinStrea
     assert missed > 0
 
 
-async def test_a_gap_during_the_wait_asks_rest(sim: Simulator, streams: KucoinStreams) -> None:
-    client_oid = oid()
-    async with streams.expect_order("spot", client_oid=client_oid, symbol="BTC-USDT") as order:
-        await streams.rest.place_spot_order(
-            "BTC-USDT", "buy", "limit", size="0.01", price="1000", client_oid=client_oid
-        )
-        await until(lambda: any(p.type == "open" for p in order.pushes))
-        sim.faults.drop_next(2)  # the order's match and filled pushes are lost
-        sim.engine.fill_spot_order("demo", order.pushes[-1].order_id)
-        assert [f.kind for f in sim.faults.log].count("drop_next") == 2
-        sim.faults.drop("spot")  # the outage: the stream gets a Gap after reconnecting
+def expect(streams: KucoinStreams, family: Family, client_oid: str) -> ExpectedOrder:
+    return streams.expect_order(
+        family.account,  # type: ignore[arg-type]
+        client_oid=client_oid,
+        symbol=family.symbol,
+        trade_type=family.trade_type,
+    )
+
+
+async def resting(
+    streams: KucoinStreams, family: Family, client_oid: str, order: ExpectedOrder
+) -> str:
+    """Place a resting order through REST and wait for its open push; its id."""
+    order_id = await family.rest(streams, client_oid)
+    await until(lambda: any(family.is_open(p) for p in order.pushes))
+    return order_id
+
+
+def fill_unseen(sim: Simulator, family: Family, order_id: str) -> None:
+    """Fill the order with every push of the fill lost, the socket staying up."""
+    sim.faults.drop_next(20)
+    family.fill(sim, order_id)
+    lost = sim.faults.kinds().count("drop_next")
+    sim.faults.clear()
+    assert lost >= 1
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+async def test_a_gap_during_the_wait_asks_rest(
+    sim: Simulator, streams: KucoinStreams, family: str
+) -> None:
+    fam, client_oid = FAMILIES[family], oid()
+    async with expect(streams, fam, client_oid) as order:
+        order_id = await resting(streams, fam, client_oid, order)
+        fill_unseen(sim, fam, order_id)
+        assert sim.faults.drop() == 1  # the outage: a Gap after reconnecting
         async with asyncio.timeout(HANG):
             done = await order.done(timeout=3600)
-    assert (done.status, done.source) == ("filled", "rest")
-    assert done.filled_size == done.size == Decimal("0.01")
-    assert done.order_id == order.order_id
-    assert not any(p.type in ("match", "filled") for p in order.pushes)
+    assert (done.status, done.source, done.order_id) == ("filled", "rest", order_id)
+    assert done.filled_size == done.size and done.size
+    assert not any(fam.is_fill(p) for p in order.pushes)
 
 
+@pytest.mark.parametrize("family", FAMILIES)
 async def test_a_gap_while_the_order_rests_keeps_waiting(
-    sim: Simulator, streams: KucoinStreams
+    sim: Simulator, streams: KucoinStreams, family: str
 ) -> None:
-    client_oid = oid()
-    async with streams.expect_order("spot", client_oid=client_oid, symbol="BTC-USDT") as order:
-        placed = await streams.rest.place_spot_order(
-            "BTC-USDT", "sell", "limit", size="0.02", price="900000", client_oid=client_oid
-        )
-        await until(lambda: any(p.type == "open" for p in order.pushes))
-        sim.faults.drop("spot")
+    fam, client_oid = FAMILIES[family], oid()
+    async with expect(streams, fam, client_oid) as order:
+        order_id = await resting(streams, fam, client_oid, order)
+        connections = sum(sim.stats.connections.values())
+        sim.faults.drop()
+        await until(lambda: sum(sim.stats.connections.values()) > connections)
         # after the Gap, REST says the order is still open: the wait goes on
         with pytest.raises(OrderWaitTimeout):
             await order.done(timeout=0.5)
-        sim.engine.fill_spot_order("demo", placed.order_id)
+        fam.fill(sim, order_id)
         async with asyncio.timeout(HANG):
             done = await order.done(timeout=3600)
     assert (done.status, done.source) == ("filled", "push")
 
 
+@pytest.mark.parametrize("family", FAMILIES)
 async def test_the_timeout_asks_rest_before_giving_up(
-    sim: Simulator, streams: KucoinStreams
+    sim: Simulator, streams: KucoinStreams, family: str
 ) -> None:
-    client_oid = oid()
-    async with streams.expect_order("spot", client_oid=client_oid, symbol="BTC-USDT") as order:
-        placed = await streams.rest.place_spot_order(
-            "BTC-USDT", "buy", "limit", size="0.01", price="1000", client_oid=client_oid
-        )
-        await until(lambda: any(p.type == "open" for p in order.pushes))
-        sim.faults.drop_next(2)  # match, filled: lost without any outage
-        sim.engine.fill_spot_order("demo", placed.order_id)
+    fam, client_oid = FAMILIES[family], oid()
+    async with expect(streams, fam, client_oid) as order:
+        order_id = await resting(streams, fam, client_oid, order)
+        fill_unseen(sim, fam, order_id)  # lost without any outage: no Gap
         done = await order.done(timeout=0.5)
-    assert (done.status, done.source, done.filled_size) == ("filled", "rest", Decimal("0.01"))
+    assert (done.status, done.source, done.order_id) == ("filled", "rest", order_id)
+    assert done.filled_size == done.size and done.size
 
 
-async def test_a_canceled_order_ends_canceled(streams: KucoinStreams) -> None:
-    client_oid = oid()
-    async with streams.expect_order("spot", client_oid=client_oid, symbol="BTC-USDT") as order:
-        await streams.rest.place_spot_order(
-            "BTC-USDT", "buy", "limit", size="0.01", price="1000", client_oid=client_oid
-        )
-        await until(lambda: any(p.type == "open" for p in order.pushes))
-        await streams.rest.cancel_spot_order("BTC-USDT", client_oid=client_oid)
+@pytest.mark.parametrize("family", FAMILIES)
+async def test_a_canceled_order_ends_canceled(streams: KucoinStreams, family: str) -> None:
+    fam, client_oid = FAMILIES[family], oid()
+    async with expect(streams, fam, client_oid) as order:
+        order_id = await resting(streams, fam, client_oid, order)
+        await fam.cancel(streams, client_oid)
         async with asyncio.timeout(HANG):
             done = await order.done(timeout=10)
     assert (done.status, done.source, done.client_oid) == ("canceled", "push", client_oid)
-    assert done.filled_size == 0 and done.size == Decimal("0.01")
-    assert done.symbol == "BTC-USDT" and done.order_id == order.order_id
+    assert done.filled_size == 0 and done.size
+    assert done.symbol == fam.symbol and done.order_id == order_id == order.order_id
 
 
 async def test_a_partly_filled_order_canceled_ends_canceled_with_its_fill(
