@@ -44,9 +44,10 @@ CANCEL_PATH: Final = f"{_V2}/unified/order/cancel"
 UTA_PAGE_SIZE: Final = 50
 #: Pages read at most before a listing is refused as runaway.
 MAX_UTA_PAGES: Final = 200
-#: What KuCoin answers for an order it does not know (the detail and cancel endpoints).
-_NOT_FOUND_CODES: Final = frozenset({"400100", "102436"})
-_NOT_FOUND_WORDS: Final = ("not exist", "not found", "does not exist", "unknown order")
+#: What KuCoin answers for an order it does not know: a code (``400100`` for a UTA
+#: order, ``102436`` spot, ``100001`` futures) whose message says so.
+_NOT_FOUND_CODES: Final = frozenset({"400100", "102436", "100001"})
+_NOT_FOUND_WORDS: Final = ("not exist", "notexist", "not found", "unknown order")
 
 
 def _text(value: Decimal | int | str) -> str:

@@ -263,8 +263,50 @@ class Ledger:
             acct.name, "spot", "/account/balance", "account.balance", data, envelope_id=rid
         )
         acct.pro_seq += 1
+        if acct.unified:
+            pro = self._unified_balance_data(acct, currency, ts)
+            self._pro(acct.name, "balance", "UNIFIED", pro)
+            return
         pro = pro_spot_balance_data(currency, bal, acct.debts.get(currency, ZERO), ts)
-        self._pro(acct.name, "balance", "UNIFIED" if acct.unified else "SPOT", pro)
+        self._pro(acct.name, "balance", "SPOT", pro)
+
+    def unified_figures(self, acct: Account, currency: str) -> dict[str, Decimal]:
+        """One currency of a unified account, as its UTA REST balance and Pro pushes say.
+
+        A unified account holds one USDT balance for spot and futures: the futures wallet
+        (balance, available margin, held margin, equity with unrealised PnL) is counted in
+        the USDT figures.
+
+        Returns:
+            ``equity``, ``balance``, ``available``, ``hold`` and ``liability``.
+        """
+        bal = acct.spot.get(currency, SpotBalance())
+        figures_ = {
+            "equity": bal.total,
+            "balance": bal.total,
+            "available": bal.available,
+            "hold": bal.hold,
+            "liability": acct.debts.get(currency, ZERO),
+        }
+        if currency == "USDT" and (acct.wallet or acct.positions):
+            n = self._wallet(acct)
+            figures_["equity"] += n["equity"]
+            figures_["balance"] += acct.wallet
+            figures_["available"] += n["available"]
+            figures_["hold"] += n["held"]
+        return figures_
+
+    def _unified_balance_data(self, acct: Account, currency: str, ts: int) -> dict[str, Any]:
+        f = self.unified_figures(acct, currency)
+        return {
+            "c": currency,
+            "e": fmt(f["equity"]),
+            "b": fmt(f["balance"]),
+            "a": fmt(f["available"]),
+            "h": fmt(f["hold"]),
+            "l": fmt(f["liability"]),
+            "U": ts,
+        }
 
     # ------------------------------------------------------------------ futures wallet
 
@@ -315,8 +357,11 @@ class Ledger:
             envelope_id=self._ids.hex24(),
         )
         acct.pro_seq += 1
+        if acct.unified:
+            self._pro(acct.name, "balance", "UNIFIED", self._unified_balance_data(acct, "USDT", ts))
+            return
         pro = pro_wallet_data(acct.wallet, n, cross_total, acct.pro_seq, ts)
-        self._pro(acct.name, "balance", "UNIFIED" if acct.unified else "FUTURES", pro)
+        self._pro(acct.name, "balance", "FUTURES", pro)
 
     # ------------------------------------------------------------------ invariants
 

@@ -276,6 +276,8 @@ class Position:
     comm: Decimal = ZERO
     funding: Decimal = ZERO
     fills: list[int] = field(default_factory=list)
+    updated_ns: int = 0
+    """The ``U`` of the position's last Pro push (the UTA REST ``updateTime``)."""
 
     @property
     def realised(self) -> Decimal:

@@ -44,6 +44,7 @@ from ._gateway import (
 from ._pro import matches, pro_handler
 from ._pushes import ClassicPush, Push
 from ._spot_api import add_spot_routes
+from ._uta_api import add_uta_routes
 from ._variants import WireVariants
 
 if TYPE_CHECKING:
@@ -320,6 +321,7 @@ class Simulator(Gateway):
         ):
             app.router.add_get(path, self._snapshot(method, args))
         add_spot_routes(self, app)  # HF orders, stop orders, margin accounts: _spot_api.py
+        add_uta_routes(self, app)  # UTA v2 snapshots, UTA order entry: _uta_api.py
         return app
 
     def _futures_app(self) -> web.Application:

@@ -470,24 +470,8 @@ class Snapshots(Ledger):
         """
         acct = self._acct(account)
         now = self._now()
-        figures_by_currency: dict[str, dict[str, Decimal]] = {}
-        for currency, bal in acct.spot.items():
-            figures_by_currency[currency] = {
-                "equity": bal.total,
-                "balance": bal.total,
-                "available": bal.available,
-                "hold": bal.hold,
-                "liability": acct.debts.get(currency, ZERO),
-            }
-        if acct.wallet or acct.positions:
-            n = self._wallet(acct)
-            usdt = figures_by_currency.setdefault(
-                "USDT", dict.fromkeys(("equity", "balance", "available", "hold", "liability"), ZERO)
-            )
-            usdt["equity"] += n["equity"]
-            usdt["balance"] += acct.wallet
-            usdt["available"] += n["available"]
-            usdt["hold"] += n["held"]
+        held = set(acct.spot) | ({"USDT"} if acct.wallet or acct.positions else set())
+        figures_by_currency = {c: self.unified_figures(acct, c) for c in held}
         currencies = [
             {
                 "currency": currency,
