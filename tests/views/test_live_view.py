@@ -103,6 +103,28 @@ def futures_positions_truth(sim: Simulator) -> dict[str, Position]:
     }
 
 
+def futures_orders_truth(sim: Simulator) -> dict[str, OpenOrder]:
+    return {
+        o["id"]: OpenOrder(
+            o["id"],
+            o["symbol"],
+            o["side"],
+            o["type"],
+            _d(o["price"]),
+            _d(o["size"]),
+            _d(o["filledSize"]),
+            o["clientOid"],
+        )
+        for o in sim.engine.futures_open_orders("demo")["items"]
+    }
+
+
+def futures_order(sim: Simulator, symbol: str, side: str, size: int, price: str | None) -> str:
+    """A futures order placed in the engine (market without a price); its id."""
+    order_id: str = sim.engine.place_futures_order("demo", symbol, side, size, price=price)
+    return order_id
+
+
 def rest_order(sim: Simulator, price: str, size: str = "0.01", side: str = "buy") -> str:
     """A resting spot limit order placed in the engine; its id."""
     order_id: str = sim.engine.place_spot_order("demo", SYMBOL, side, "limit", size, price=price)
@@ -355,6 +377,72 @@ async def test_resync_on_request_reports_what_it_found(
         view.resync()
         await until(lambda: len(resyncs) == 1)
     assert resyncs[0].cause == "requested" and set(resyncs[0].added) == {order_id}
+
+
+async def test_futures_views_through_an_outage(sim: Simulator, streams: KucoinStreams) -> None:
+    futures_order(sim, "XBTUSDTM", "buy", 2, None)  # a long position
+    futures_order(sim, "SOLUSDTM", "sell", 5, None)  # a short one, closed in the outage
+    to_fill = futures_order(sim, "XBTUSDTM", "buy", 3, "50000")
+    to_cancel = futures_order(sim, "ETHUSDTM", "sell", 1, "4000")
+    to_part = futures_order(sim, "XBTUSDTM", "buy", 4, "40000")
+    orders, positions = streams.open_orders("futures"), streams.positions("futures")
+    order_resyncs: list[Resynced[str, OpenOrder]] = []
+    position_resyncs: list[Resynced[str, Position]] = []
+    held = [
+        orders.subscribe(),
+        positions.subscribe(),
+        orders.resyncs().subscribe(order_resyncs.append),
+        positions.resyncs().subscribe(position_resyncs.append),
+    ]
+    await until(lambda: orders.synced and positions.synced)
+    assert orders.value == futures_orders_truth(sim) and set(orders.value) == {
+        to_fill,
+        to_cancel,
+        to_part,
+    }
+    assert positions.value == futures_positions_truth(sim)
+    before_orders, before_positions = orders.value, positions.value
+    assert set(before_positions) == {"XBTUSDTM", "SOLUSDTM"}
+
+    assert sim.faults.drop("futures") == 1
+    sim.engine.fill_futures_order("demo", to_fill)
+    sim.engine.cancel_futures_order("demo", to_cancel)
+    sim.engine.fill_futures_order("demo", to_part, size=1)
+    added = futures_order(sim, "ETHUSDTM", "buy", 2, "2000")
+    futures_order(sim, "SOLUSDTM", "buy", 5, None)  # closes the short
+    futures_order(sim, "ETHUSDTM", "sell", 1, None)  # opens a short
+
+    await until(lambda: len(order_resyncs) == 1 and len(position_resyncs) == 1)
+    record = order_resyncs[0]
+    assert record.view == "futures open orders" and isinstance(record.gap, Gap)
+    assert record.added == {added: futures_orders_truth(sim)[added]}
+    assert record.removed == {k: before_orders[k] for k in (to_fill, to_cancel)}
+    assert set(record.changed) == {to_part}
+    assert record.changed[to_part][1].filled_size == 1
+    assert orders.value == futures_orders_truth(sim)
+
+    moved = position_resyncs[0]
+    assert set(moved.added) == {"ETHUSDTM"} and moved.added["ETHUSDTM"].quantity == -1
+    assert moved.removed == {"SOLUSDTM": before_positions["SOLUSDTM"]}
+    assert set(moved.changed) == {"XBTUSDTM"}
+    shown, true = moved.changed["XBTUSDTM"]
+    assert (shown.quantity, true.quantity) == (Decimal(2), Decimal(6))
+    assert positions.value == futures_positions_truth(sim)
+    for subscription in held:
+        subscription.dispose()
+
+
+async def test_a_mark_price_push_refreshes_a_position_and_adds_none(
+    sim: Simulator, streams: KucoinStreams
+) -> None:
+    futures_order(sim, "XBTUSDTM", "buy", 2, None)
+    view = streams.positions("futures")
+    async with view:
+        sim.engine.set_mark_price("XBTUSDTM", "63000")
+        sim.engine.set_mark_price("ETHUSDTM", "3100")  # no position there: nothing to show
+        await until(lambda: view.value["XBTUSDTM"].mark_price == 63000)
+        assert set(view.value) == {"XBTUSDTM"}
+        assert view.value == futures_positions_truth(sim)
 
 
 # ------------------------------------------------------------------ late and repeated pushes
