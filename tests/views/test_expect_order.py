@@ -19,8 +19,8 @@ from core.helpers import until
 from reactivex import Observable
 from reactivex import operators as ops
 
-from rxkucoin import Credentials, ExpectedOrder, KucoinStreams, OrderWaitTimeout
-from rxkucoin.models import FuturesOrderChange, SpotOrderChange
+from rxkucoin import ExpectedOrder, KucoinStreams, OrderWaitTimeout
+from rxkucoin.models import FuturesOrderChange, ProOrder, SpotOrderChange
 from rxkucoin.sim import Simulator
 
 #: A guard against a wait that hangs; never reached when the behaviour is right.
@@ -34,18 +34,24 @@ async def sim() -> AsyncIterator[Simulator]:
 
 
 @pytest.fixture
-def creds(sim: Simulator) -> Credentials:
-    return sim.add_account(
-        "demo",
-        balances={"USDT": "1000000", "BTC": "100"},
-        futures_balance="1000000",
-    )
+async def clients(sim: Simulator) -> AsyncIterator[dict[str, KucoinStreams]]:
+    """A client of a classic account (``demo``) and one of a unified account (``uta``)."""
+    funds: dict[str, Any] = {
+        "balances": {"USDT": "1000000", "BTC": "100"},
+        "futures_balance": "1000000",
+    }
+    demo = sim.add_account("demo", **funds)
+    uta = sim.add_account("uta", unified=True, **funds)
+    async with (
+        KucoinStreams(demo, endpoints=sim.endpoints) as classic,
+        KucoinStreams(uta, endpoints=sim.endpoints) as unified,
+    ):
+        yield {"demo": classic, "uta": unified}
 
 
 @pytest.fixture
-async def streams(sim: Simulator, creds: Credentials) -> AsyncIterator[KucoinStreams]:
-    async with KucoinStreams(creds, endpoints=sim.endpoints) as client:
-        yield client
+def streams(clients: dict[str, KucoinStreams]) -> KucoinStreams:
+    return clients["demo"]
 
 
 def oid() -> str:
@@ -57,6 +63,7 @@ class Family:
     """One account family's orders: how to place them, end them and read their pushes."""
 
     account: str
+    owner: str  # the simulator's account the orders are placed for
     symbol: str
     trade_type: str
     size: Decimal
@@ -93,6 +100,7 @@ async def _rest_spot(streams: KucoinStreams, client_oid: str) -> str:
 
 SPOT = Family(
     "spot",
+    "demo",
     "BTC-USDT",
     "SPOT",
     Decimal("0.001"),
@@ -123,6 +131,7 @@ async def _rest_futures(streams: KucoinStreams, client_oid: str) -> str:
 
 FUTURES = Family(
     "futures",
+    "demo",
     "XBTUSDTM",
     "FUTURES",
     Decimal(1),
@@ -135,7 +144,74 @@ FUTURES = Family(
     lambda p: isinstance(p, FuturesOrderChange) and p.type == "filled",
 )
 
-FAMILIES = {"spot": SPOT, "futures": FUTURES}
+# -- UTA (unified account): spot and futures orders
+
+
+def _pro_open(push: Any) -> bool:
+    return isinstance(push, ProOrder) and push.status_code == 2
+
+
+def _pro_fill(push: Any) -> bool:
+    return isinstance(push, ProOrder) and push.status_code == 3
+
+
+async def _place_uta_spot(streams: KucoinStreams, side: str, client_oid: str) -> object:
+    return await streams.rest.place_uta_order(
+        "SPOT", "BTC-USDT", side, "MARKET", "0.001", client_oid=client_oid
+    )
+
+
+async def _rest_uta_spot(streams: KucoinStreams, client_oid: str) -> str:
+    placed = await streams.rest.place_uta_order(
+        "SPOT", "BTC-USDT", "BUY", "LIMIT", "0.01", price="1000", client_oid=client_oid
+    )
+    return placed.order_id
+
+
+async def _place_uta_futures(streams: KucoinStreams, side: str, client_oid: str) -> object:
+    return await streams.rest.place_uta_order(
+        "FUTURES", "XBTUSDTM", side, "MARKET", 1, client_oid=client_oid
+    )
+
+
+async def _rest_uta_futures(streams: KucoinStreams, client_oid: str) -> str:
+    placed = await streams.rest.place_uta_order(
+        "FUTURES", "XBTUSDTM", "BUY", "LIMIT", 2, price="30000", client_oid=client_oid
+    )
+    return placed.order_id
+
+
+UTA_SPOT = Family(
+    "uta",
+    "uta",
+    "BTC-USDT",
+    "SPOT",
+    Decimal("0.001"),
+    _place_uta_spot,
+    _rest_uta_spot,
+    lambda sim, order_id: sim.engine.fill_spot_order("uta", order_id),
+    lambda streams, c: streams.rest.cancel_uta_order("SPOT", "BTC-USDT", client_oid=c),
+    lambda s: s.pro_orders("SPOT"),
+    _pro_open,
+    _pro_fill,
+)
+
+UTA_FUTURES = Family(
+    "uta",
+    "uta",
+    "XBTUSDTM",
+    "FUTURES",
+    Decimal(1),
+    _place_uta_futures,
+    _rest_uta_futures,
+    lambda sim, order_id: sim.engine.fill_futures_order("uta", order_id),
+    lambda streams, c: streams.rest.cancel_uta_order("FUTURES", "XBTUSDTM", client_oid=c),
+    lambda s: s.pro_orders("FUTURES"),
+    _pro_open,
+    _pro_fill,
+)
+
+FAMILIES = {"spot": SPOT, "futures": FUTURES, "uta-spot": UTA_SPOT, "uta-futures": UTA_FUTURES}
 
 
 async def _race(streams: KucoinStreams, family: Family, rounds: int) -> int:
@@ -163,12 +239,13 @@ async def _race(streams: KucoinStreams, family: Family, rounds: int) -> int:
 
 @pytest.mark.parametrize(
     ("family", "rounds"),
-    [("spot", 1_000), ("futures", 200)],
+    [("spot", 1_000), ("futures", 200), ("uta-spot", 200), ("uta-futures", 200)],
 )
 async def test_no_fill_is_missed_even_when_pushed_before_the_answer(
-    streams: KucoinStreams, family: str, rounds: int
+    clients: dict[str, KucoinStreams], family: str, rounds: int
 ) -> None:
     fam = FAMILIES[family]
+    streams = clients[fam.owner]
     # Another subscriber holds the topic, as a running strategy's streams would: each
     # wait adds a local subscriber to a live topic, and the socket is not reopened per order.
     keeper = fam.orders(streams).subscribe()
@@ -256,9 +333,10 @@ def fill_unseen(sim: Simulator, family: Family, order_id: str) -> None:
 
 @pytest.mark.parametrize("family", FAMILIES)
 async def test_a_gap_during_the_wait_asks_rest(
-    sim: Simulator, streams: KucoinStreams, family: str
+    sim: Simulator, clients: dict[str, KucoinStreams], family: str
 ) -> None:
     fam, client_oid = FAMILIES[family], oid()
+    streams = clients[fam.owner]
     async with expect(streams, fam, client_oid) as order:
         order_id = await resting(streams, fam, client_oid, order)
         fill_unseen(sim, fam, order_id)
@@ -272,9 +350,10 @@ async def test_a_gap_during_the_wait_asks_rest(
 
 @pytest.mark.parametrize("family", FAMILIES)
 async def test_a_gap_while_the_order_rests_keeps_waiting(
-    sim: Simulator, streams: KucoinStreams, family: str
+    sim: Simulator, clients: dict[str, KucoinStreams], family: str
 ) -> None:
     fam, client_oid = FAMILIES[family], oid()
+    streams = clients[fam.owner]
     async with expect(streams, fam, client_oid) as order:
         order_id = await resting(streams, fam, client_oid, order)
         connections = sum(sim.stats.connections.values())
@@ -291,9 +370,10 @@ async def test_a_gap_while_the_order_rests_keeps_waiting(
 
 @pytest.mark.parametrize("family", FAMILIES)
 async def test_the_timeout_asks_rest_before_giving_up(
-    sim: Simulator, streams: KucoinStreams, family: str
+    sim: Simulator, clients: dict[str, KucoinStreams], family: str
 ) -> None:
     fam, client_oid = FAMILIES[family], oid()
+    streams = clients[fam.owner]
     async with expect(streams, fam, client_oid) as order:
         order_id = await resting(streams, fam, client_oid, order)
         fill_unseen(sim, fam, order_id)  # lost without any outage: no Gap
@@ -303,8 +383,11 @@ async def test_the_timeout_asks_rest_before_giving_up(
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-async def test_a_canceled_order_ends_canceled(streams: KucoinStreams, family: str) -> None:
+async def test_a_canceled_order_ends_canceled(
+    clients: dict[str, KucoinStreams], family: str
+) -> None:
     fam, client_oid = FAMILIES[family], oid()
+    streams = clients[fam.owner]
     async with expect(streams, fam, client_oid) as order:
         order_id = await resting(streams, fam, client_oid, order)
         await fam.cancel(streams, client_oid)
