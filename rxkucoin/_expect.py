@@ -230,7 +230,7 @@ def _finished_by_push(item: Any, client_oid: str) -> FinishedOrder | None:
 
 async def _spot_lookup(order: ExpectedOrder, rest: KucoinRest) -> FinishedOrder | None:
     assert order.symbol is not None
-    record = await rest.spot_order(order.symbol, client_oid=order.client_oid)  # type: ignore[attr-defined]
+    record = await rest.spot_order(order.symbol, client_oid=order.client_oid)
     if record is None or record.active:
         return None
     filled, size = to_decimal(record.deal_size), to_decimal(record.size)
@@ -248,7 +248,7 @@ async def _spot_lookup(order: ExpectedOrder, rest: KucoinRest) -> FinishedOrder 
 
 
 async def _futures_lookup(order: ExpectedOrder, rest: KucoinRest) -> FinishedOrder | None:
-    record = await rest.futures_order(client_oid=order.client_oid)  # type: ignore[attr-defined]
+    record = await rest.futures_order(client_oid=order.client_oid)
     if record is None or record.is_active or record.status != "done":
         return None
     filled, size = to_decimal(record.filled_size), to_decimal(record.size)
@@ -267,7 +267,7 @@ async def _futures_lookup(order: ExpectedOrder, rest: KucoinRest) -> FinishedOrd
 
 async def _uta_lookup(order: ExpectedOrder, rest: KucoinRest) -> FinishedOrder | None:
     assert order.symbol is not None
-    record = await rest.uta_order(order._trade_type, order.symbol, client_oid=order.client_oid)  # type: ignore[attr-defined]
+    record = await rest.uta_order(order._trade_type, order.symbol, client_oid=order.client_oid)
     if record is None:
         return None
     final = _FINAL_PRO.get(record.status_code or -1)

@@ -113,7 +113,7 @@ async def _spot_open_orders_snapshot(
             ),
             _ms_version(o.last_updated_at),
         )
-        for o in await rest.spot_open_orders()  # type: ignore[attr-defined]
+        for o in await rest.spot_open_orders()
     ]
 
 
@@ -146,7 +146,7 @@ async def _spot_balances_snapshot(
 ) -> Iterable[tuple[str, Balance, Version | None]]:
     return [
         (a.currency, Balance(a.currency, a.balance, a.available, a.holds), None)
-        for a in await rest.spot_accounts(type="trade")  # type: ignore[attr-defined]
+        for a in await rest.spot_accounts(type="trade")
     ]
 
 
@@ -206,7 +206,7 @@ async def _futures_open_orders_snapshot(
             ),
             _ms_version(o.updated_at),
         )
-        for o in await rest.futures_open_orders()  # type: ignore[attr-defined]
+        for o in await rest.futures_open_orders()
     ]
 
 
@@ -274,7 +274,7 @@ async def _futures_positions_snapshot(
             ),
             _ms_version(p.current_timestamp),
         )
-        for p in await rest.futures_positions()  # type: ignore[attr-defined]
+        for p in await rest.futures_positions()
         if p.is_open is not False and p.current_qty
     ]
 
@@ -337,7 +337,7 @@ def uta_open_orders(trade_type: str) -> ViewSpec[OrderKey, OpenOrder]:
                 ),
                 None if o.updated_ns is None else (o.updated_ns,),
             )
-            for o in await rest.uta_open_orders(trade_type)  # type: ignore[attr-defined]
+            for o in await rest.uta_open_orders(trade_type)
         ]
 
     def stream(streams: KucoinStreams) -> Any:
@@ -372,7 +372,7 @@ def uta_balances(account_type: str = "UNIFIED") -> ViewSpec[str, Balance]:
                 Balance(b.currency, b.balance, b.available, b.hold, b.liability),
                 None,
             )
-            for b in (await rest.uta_balance()).currencies  # type: ignore[attr-defined]
+            for b in (await rest.uta_balance()).currencies
         ]
 
     def stream(streams: KucoinStreams) -> Any:
@@ -424,7 +424,7 @@ async def _uta_positions_snapshot(
             ),
             None if p.updated_ns is None else (p.updated_ns,),
         )
-        for p in await rest.uta_positions()  # type: ignore[attr-defined]
+        for p in await rest.uta_positions()
         if p.size
     ]
 
