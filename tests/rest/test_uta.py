@@ -519,3 +519,53 @@ async def test_v1_paths_serve_the_same_orders(sim: Simulator, rest: KucoinRest) 
     )
     assert decode_answer(UtaOrder, detail, "").order_id == ack.order_id
     assert [o.order_id for o in await rest.uta_open_orders()] == [ack.order_id]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:kucoin_universal_sdk")
+async def test_the_official_sdk_drives_the_uta_endpoints(
+    sim: Simulator, creds: Credentials, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """KuCoin's own SDK (its generic UTA v2 routes), unmodified, against the simulator; the
+    SDK blocks, so it runs in a worker thread while the simulator serves on this loop."""
+    from kucoin_universal_sdk.api.client import DefaultClient
+    from kucoin_universal_sdk.model.client_option import ClientOptionBuilder
+    from kucoin_universal_sdk.model.transport_option import TransportOptionBuilder
+
+    for name in ("NO_PROXY", "no_proxy"):  # loopback must never go through a proxy
+        monkeypatch.setenv(name, "127.0.0.1,localhost,::1")
+    endpoints = sim.endpoints
+    option = (
+        ClientOptionBuilder()
+        .set_key(creds.api_key)
+        .set_secret(creds.api_secret)
+        .set_passphrase(creds.api_passphrase)
+        .set_spot_endpoint(endpoints.spot_rest)
+        .set_futures_endpoint(endpoints.futures_rest)
+        .set_broker_endpoint(endpoints.spot_rest)
+        .set_transport_option(TransportOptionBuilder().build())
+        .build()
+    )
+    order = {"tradeType": "SPOT", "symbol": "KCS-USDT", "clientOid": "sdk-1"}
+    limit = {"side": "BUY", "orderType": "LIMIT", "size": "2", "sizeUnit": "BASECCY", "price": "9"}
+
+    def drive() -> dict[str, Any]:
+        uta = DefaultClient(option).rest_service().get_uta_service()
+        orders = uta.get_order_api()
+        seen: dict[str, Any] = {"mode": uta.get_account_api().get_account_mode().data}
+        seen["placed"] = orders.place_order({**order, **limit}).data
+        seen["listed"] = orders.get_open_order_list({"tradeType": "SPOT"}).data
+        seen["open"] = orders.get_order_details(order).data
+        seen["canceled"] = orders.cancel_order(order).data
+        seen["done"] = orders.get_order_details(order).data
+        seen["positions"] = uta.get_positions_api().get_position_list().data
+        return seen
+
+    seen = await asyncio.to_thread(drive)
+    assert seen["mode"]["selfAccountMode"] == "UNIFIED"
+    order_id = seen["placed"]["orderId"]
+    assert seen["placed"]["clientOid"] == "sdk-1"
+    assert [o["orderId"] for o in seen["listed"]["items"]] == [order_id]
+    assert (seen["open"]["status"], seen["open"]["price"]) == (2, "9")
+    assert seen["canceled"]["orderId"] == order_id
+    assert (seen["done"]["status"], seen["done"]["cancelSize"]) == (5, "2")
+    assert [p["symbol"] for p in seen["positions"]] == []
