@@ -27,6 +27,7 @@ from rxkucoin import (
     Credentials,
     Gap,
     KucoinStreams,
+    LiveView,
     OpenOrder,
     Position,
     Resynced,
@@ -52,6 +53,16 @@ def creds(sim: Simulator) -> Credentials:
 @pytest.fixture
 async def streams(sim: Simulator, creds: Credentials) -> AsyncIterator[KucoinStreams]:
     async with KucoinStreams(creds, endpoints=sim.endpoints) as client:
+        yield client
+
+
+@pytest.fixture
+async def uta_streams(sim: Simulator) -> AsyncIterator[KucoinStreams]:
+    """A client of a unified (UTA) account, ``uta``."""
+    uta = sim.add_account(
+        "uta", balances={"USDT": "100000", "BTC": "10"}, futures_balance="50000", unified=True
+    )
+    async with KucoinStreams(uta, endpoints=sim.endpoints) as client:
         yield client
 
 
@@ -123,6 +134,57 @@ def futures_order(sim: Simulator, symbol: str, side: str, size: int, price: str 
     """A futures order placed in the engine (market without a price); its id."""
     order_id: str = sim.engine.place_futures_order("demo", symbol, side, size, price=price)
     return order_id
+
+
+def uta_orders_truth(sim: Simulator, trade_type: str) -> dict[str, OpenOrder]:
+    page = sim.engine.pro_open_orders("uta", trade_type, page_size=10_000)
+    return {
+        o["orderId"]: OpenOrder(
+            o["orderId"],
+            o["symbol"],
+            o["side"],
+            o["orderType"],
+            _d(o["price"]),
+            _d(o["size"]),
+            _d(o["filledSize"]),
+            o["clientOid"],
+        )
+        for o in page["items"]
+    }
+
+
+def uta_balances_truth(sim: Simulator) -> dict[str, Balance]:
+    (account,) = sim.engine.pro_balance("uta")["accounts"]
+    return {
+        c["currency"]: Balance(
+            c["currency"], _d(c["balance"]), _d(c["available"]), _d(c["hold"]), _d(c["liability"])
+        )
+        for c in account["currencies"]
+    }
+
+
+def uta_positions_truth(sim: Simulator) -> dict[str, Position]:
+    """The unified account's positions, but for the liquidation price (not in this shape)."""
+    return {
+        p["symbol"]: Position(
+            p["symbol"],
+            p["marginMode"],
+            _d(p["size"]),
+            _d(p["entryPrice"]),
+            _d(p["markPrice"]),
+            _d(p["unrealizedPnL"]),
+            _d(p["realizedPnL"]),
+            None,
+            _d(p["leverage"]),
+        )
+        for p in sim.engine.pro_positions("uta")
+    }
+
+
+def without_liquidation(positions: Mapping[str, Position]) -> dict[str, Position]:
+    for position in positions.values():
+        assert position.liquidation_price is not None and position.liquidation_price > 0
+    return {k: dataclasses.replace(p, liquidation_price=None) for k, p in positions.items()}
 
 
 def rest_order(sim: Simulator, price: str, size: str = "0.01", side: str = "buy") -> str:
@@ -443,6 +505,91 @@ async def test_a_mark_price_push_refreshes_a_position_and_adds_none(
         await until(lambda: view.value["XBTUSDTM"].mark_price == 63000)
         assert set(view.value) == {"XBTUSDTM"}
         assert view.value == futures_positions_truth(sim)
+
+
+def uta_activity(sim: Simulator) -> dict[str, str]:
+    """Resting spot and futures orders and two positions on the unified account."""
+    engine = sim.engine
+    ids = {
+        "spot_a": engine.place_spot_order("uta", SYMBOL, "buy", "limit", "0.01", price="20000"),
+        "spot_b": engine.place_spot_order("uta", SYMBOL, "sell", "limit", "0.5", price="90000"),
+        "fut_a": engine.place_futures_order("uta", "XBTUSDTM", "buy", 3, price="50000"),
+        "fut_b": engine.place_futures_order("uta", "ETHUSDTM", "sell", 2, price="4000"),
+    }
+    engine.place_futures_order("uta", "XBTUSDTM", "buy", 2)  # market: a long position
+    engine.place_futures_order("uta", "SOLUSDTM", "sell", 4)  # a short one
+    return ids
+
+
+async def test_uta_views_first_values(sim: Simulator, uta_streams: KucoinStreams) -> None:
+    ids = uta_activity(sim)
+    views: tuple[LiveView[str, Any], ...] = (
+        spot := uta_streams.open_orders("uta", trade_type="SPOT"),
+        futures := uta_streams.open_orders("uta", trade_type="FUTURES"),
+        balances := uta_streams.balances("uta"),
+        positions := uta_streams.positions("uta"),
+    )
+    firsts: list[Recorder] = [Recorder() for _ in views]
+    held = [v.subscribe(r.on_next, r.on_error) for v, r in zip(views, firsts, strict=True)]
+    await until(lambda: all(r.items for r in firsts))
+    assert [len(r.items) for r in firsts] == [1, 1, 1, 1]
+    assert set(firsts[0].items[0]) == {ids["spot_a"], ids["spot_b"]}
+    assert firsts[0].items[0] == uta_orders_truth(sim, "SPOT") == spot.value
+    assert set(firsts[1].items[0]) == {ids["fut_a"], ids["fut_b"]}
+    assert firsts[1].items[0] == uta_orders_truth(sim, "FUTURES") == futures.value
+    assert firsts[2].items[0] == uta_balances_truth(sim) == balances.value
+    assert set(firsts[3].items[0]) == {"XBTUSDTM", "SOLUSDTM"}
+    assert without_liquidation(firsts[3].items[0]) == uta_positions_truth(sim)
+    assert positions.value["SOLUSDTM"].quantity == -4
+    for subscription in held:
+        subscription.dispose()
+
+
+async def test_uta_views_through_an_outage(sim: Simulator, uta_streams: KucoinStreams) -> None:
+    ids = uta_activity(sim)
+    views: dict[str, LiveView[str, Any]] = {
+        "SPOT": uta_streams.open_orders("uta", trade_type="SPOT"),
+        "FUTURES": uta_streams.open_orders("uta", trade_type="FUTURES"),
+        "balances": uta_streams.balances("uta"),
+        "positions": uta_streams.positions("uta"),
+    }
+    resyncs: dict[str, list[Resynced[str, Any]]] = {name: [] for name in views}
+    held = [v.subscribe() for v in views.values()]
+    held += [v.resyncs().subscribe(resyncs[name].append) for name, v in views.items()]
+    await until(lambda: all(v.synced for v in views.values()))
+    before = {name: v.value for name, v in views.items()}
+
+    assert sim.faults.drop("pro") == 1
+    engine = sim.engine
+    engine.fill_spot_order("uta", ids["spot_a"])
+    engine.cancel_spot_order("uta", ids["spot_b"])
+    engine.fill_futures_order("uta", ids["fut_a"], size=1)  # XBT grows; the order stays
+    engine.cancel_futures_order("uta", ids["fut_b"])
+    new_spot = engine.place_spot_order("uta", SYMBOL, "buy", "limit", "0.02", price="19000")
+    engine.place_futures_order("uta", "SOLUSDTM", "buy", 4)  # closes the short
+    engine.place_futures_order("uta", "ETHUSDTM", "buy", 1)  # a new long
+
+    await until(lambda: all(len(r) == 1 for r in resyncs.values()))
+    spot, futures = resyncs["SPOT"][0], resyncs["FUTURES"][0]
+    assert spot.added == {new_spot: uta_orders_truth(sim, "SPOT")[new_spot]}
+    assert spot.removed == {k: before["SPOT"][k] for k in (ids["spot_a"], ids["spot_b"])}
+    assert not spot.changed
+    assert not futures.added and set(futures.removed) == {ids["fut_b"]}
+    assert set(futures.changed) == {ids["fut_a"]}
+    assert futures.changed[ids["fut_a"]][1].filled_size == 1
+    moved = resyncs["positions"][0]
+    assert set(moved.added) == {"ETHUSDTM"} and set(moved.removed) == {"SOLUSDTM"}
+    assert set(moved.changed) == {"XBTUSDTM"}
+    assert moved.changed["XBTUSDTM"][1].quantity == 3
+    assert "BTC" in resyncs["balances"][0].changed and "USDT" in resyncs["balances"][0].changed
+    assert all(isinstance(r[0].gap, Gap) for r in resyncs.values())
+
+    assert views["SPOT"].value == uta_orders_truth(sim, "SPOT")
+    assert views["FUTURES"].value == uta_orders_truth(sim, "FUTURES")
+    assert views["balances"].value == uta_balances_truth(sim)
+    assert without_liquidation(views["positions"].value) == uta_positions_truth(sim)
+    for subscription in held:
+        subscription.dispose()
 
 
 # ------------------------------------------------------------------ late and repeated pushes
