@@ -595,6 +595,57 @@ async def test_uta_views_through_an_outage(sim: Simulator, uta_streams: KucoinSt
 # ------------------------------------------------------------------ late and repeated pushes
 
 
+@pytest.mark.parametrize("when", ["first snapshot", "resync after a gap"])
+async def test_pushes_during_the_snapshot_fetch_are_applied_on_top(
+    sim: Simulator, streams: KucoinStreams, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    # The racy recipe replaced the state with the snapshot: an order canceled while the
+    # snapshot was in flight stayed open. Here the snapshot is read, then an order is
+    # canceled and another placed, and their pushes reach the client, all before the
+    # answer is handed to the view.
+    stale = rest_order(sim, "20000")
+    raw = Recorder()
+    streams.spot_orders().subscribe(raw.on_next, raw.on_error)
+    view = streams.open_orders("spot")
+    resyncs: list[Resynced[str, OpenOrder]] = []
+    view.resyncs().subscribe(resyncs.append)
+    shown = Recorder()
+    if when != "first snapshot":
+        view.subscribe(shown.on_next, shown.on_error)
+        await until(lambda: view.synced)
+    real = streams.rest.spot_open_orders
+    fresh: list[str] = []
+
+    async def overtaken(symbol: str | None = None) -> list[Any]:
+        answer = await real(symbol)
+        if not fresh:
+            sim.engine.cancel_spot_order("demo", stale)
+            fresh.append(rest_order(sim, "19000"))
+            await until(
+                lambda: (
+                    any(p.order_id == stale and p.type == "canceled" for p in raw.items)
+                    and any(p.order_id == fresh[0] and p.type == "open" for p in raw.items)
+                )
+            )
+        assert stale in {o.id for o in answer}, "the answer predates the cancel"
+        return answer
+
+    monkeypatch.setattr(streams.rest, "spot_open_orders", overtaken)
+    if when == "first snapshot":
+        view.subscribe(shown.on_next, shown.on_error)
+    else:
+        sim.faults.drop("spot")
+    await until(lambda: bool(fresh) and view.synced and fresh[0] in view.value)
+    assert set(view.value) == {fresh[0]} and view.value == spot_orders_truth(sim)
+    # nothing older was shown on the way: the stale order never reappears
+    if when == "first snapshot":
+        assert [set(m) for m in mappings(shown)] == [{fresh[0]}]
+    else:
+        assert [set(m) for m in mappings(shown)] == [{stale}, {fresh[0]}]
+        await until(lambda: len(resyncs) == 1)
+        assert set(resyncs[0].removed) == {stale} and set(resyncs[0].added) == {fresh[0]}
+
+
 def assert_never_back(shown: list[Mapping[str, OpenOrder]]) -> None:
     """No order's filled size decreases from one mapping to the next, and no order comes
     back once it has left."""
