@@ -266,7 +266,9 @@ def payload_types() -> list[type]:
     roots += [
         obj
         for name in m.__all__
-        if isinstance(obj := getattr(m, name), type) and issubclass(obj, msgspec.Struct)
+        if isinstance(obj := getattr(m, name), type)
+        and issubclass(obj, msgspec.Struct)
+        and not obj.__module__.startswith("rxkucoin.models.rest_")  # docs/rest.md has those
     ]
     seen: dict[type, None] = {}
 
