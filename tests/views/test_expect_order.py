@@ -27,9 +27,16 @@ from rxkucoin.sim import Simulator
 HANG = 30.0
 
 
+#: ``@pytest.mark.parametrize("sim", WIRES, indirect=True)`` runs a test against the
+#: simulator's canonical pushes and against its wire variants (the forms the live exchange
+#: is known to use: numeric strings, omitted fields...).
+WIRES = ["canonical", "variants"]
+
+
 @pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator(seed=10) as simulator:
+async def sim(request: pytest.FixtureRequest) -> AsyncIterator[Simulator]:
+    variants = 10 if getattr(request, "param", "canonical") == "variants" else None
+    async with Simulator(seed=10, wire_variants=variants) as simulator:
         yield simulator
 
 
@@ -241,8 +248,9 @@ async def _race(streams: KucoinStreams, family: Family, rounds: int) -> int:
     ("family", "rounds"),
     [("spot", 1_000), ("futures", 200), ("uta-spot", 200), ("uta-futures", 200)],
 )
+@pytest.mark.parametrize("sim", WIRES, indirect=True)
 async def test_no_fill_is_missed_even_when_pushed_before_the_answer(
-    clients: dict[str, KucoinStreams], family: str, rounds: int
+    sim: Simulator, clients: dict[str, KucoinStreams], family: str, rounds: int
 ) -> None:
     fam = FAMILIES[family]
     streams = clients[fam.owner]
@@ -254,7 +262,9 @@ async def test_no_fill_is_missed_even_when_pushed_before_the_answer(
         early = await _race(streams, fam, rounds)
     finally:
         keeper.dispose()
-    print(f"\n{family}: {rounds} fills awaited, {early} pushed before the placement's answer")
+    wire = "canonical" if sim.variants is None else "wire variants"
+    early_text = f"{early} pushed before the placement's answer"
+    print(f"\n{family} ({wire}): {rounds} fills awaited, none missed; {early_text}")
     assert early > 0, "the race was never exercised: no fill arrived before its answer"
 
 
@@ -331,6 +341,7 @@ def fill_unseen(sim: Simulator, family: Family, order_id: str) -> None:
     assert lost >= 1
 
 
+@pytest.mark.parametrize("sim", WIRES, indirect=True)
 @pytest.mark.parametrize("family", FAMILIES)
 async def test_a_gap_during_the_wait_asks_rest(
     sim: Simulator, clients: dict[str, KucoinStreams], family: str
@@ -348,6 +359,7 @@ async def test_a_gap_during_the_wait_asks_rest(
     assert not any(fam.is_fill(p) for p in order.pushes)
 
 
+@pytest.mark.parametrize("sim", WIRES, indirect=True)
 @pytest.mark.parametrize("family", FAMILIES)
 async def test_a_gap_while_the_order_rests_keeps_waiting(
     sim: Simulator, clients: dict[str, KucoinStreams], family: str
@@ -368,6 +380,7 @@ async def test_a_gap_while_the_order_rests_keeps_waiting(
     assert (done.status, done.source) == ("filled", "push")
 
 
+@pytest.mark.parametrize("sim", WIRES, indirect=True)
 @pytest.mark.parametrize("family", FAMILIES)
 async def test_the_timeout_asks_rest_before_giving_up(
     sim: Simulator, clients: dict[str, KucoinStreams], family: str
@@ -382,6 +395,7 @@ async def test_the_timeout_asks_rest_before_giving_up(
     assert done.filled_size == done.size and done.size
 
 
+@pytest.mark.parametrize("sim", WIRES, indirect=True)
 @pytest.mark.parametrize("family", FAMILIES)
 async def test_a_canceled_order_ends_canceled(
     clients: dict[str, KucoinStreams], family: str

@@ -37,9 +37,16 @@ from rxkucoin.sim import Simulator
 SYMBOL = "BTC-USDT"
 
 
+#: ``@pytest.mark.parametrize("sim", WIRES, indirect=True)`` runs a test against the
+#: simulator's canonical pushes and against its wire variants (the forms the live exchange
+#: is known to use: numeric strings, omitted fields...).
+WIRES = ["canonical", "variants"]
+
+
 @pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator(seed=11) as simulator:
+async def sim(request: pytest.FixtureRequest) -> AsyncIterator[Simulator]:
+    variants = 11 if getattr(request, "param", "canonical") == "variants" else None
+    async with Simulator(seed=11, wire_variants=variants) as simulator:
         yield simulator
 
 
@@ -200,6 +207,7 @@ def mappings(rec: Recorder) -> list[Mapping[Any, Any]]:
 # ------------------------------------------------------------------ first value, sharing
 
 
+@pytest.mark.parametrize("sim", WIRES, indirect=True)
 async def test_first_value_is_the_accounts_open_orders(
     sim: Simulator, streams: KucoinStreams
 ) -> None:
@@ -229,6 +237,7 @@ async def test_first_value_is_the_accounts_open_orders(
     subscription.dispose()
 
 
+@pytest.mark.parametrize("sim", WIRES, indirect=True)
 async def test_first_value_is_the_accounts_balances(sim: Simulator, streams: KucoinStreams) -> None:
     rest_order(sim, "20000", "0.5")  # holds 10,000 USDT and its fee
     rec = Recorder()
@@ -240,6 +249,7 @@ async def test_first_value_is_the_accounts_balances(sim: Simulator, streams: Kuc
     subscription.dispose()
 
 
+@pytest.mark.parametrize("sim", WIRES, indirect=True)
 async def test_first_value_is_the_accounts_positions(
     sim: Simulator, streams: KucoinStreams
 ) -> None:
@@ -331,6 +341,7 @@ async def test_the_same_arguments_give_the_same_view(streams: KucoinStreams) -> 
 # ------------------------------------------------------------------ resyncs
 
 
+@pytest.mark.parametrize("sim", WIRES, indirect=True)
 async def test_an_outage_yields_one_resynced_listing_what_it_hid(
     sim: Simulator, streams: KucoinStreams
 ) -> None:
@@ -392,6 +403,7 @@ async def test_an_outage_yields_one_resynced_listing_what_it_hid(
         subscription.dispose()
 
 
+@pytest.mark.parametrize("sim", WIRES, indirect=True)
 async def test_a_push_lost_without_an_outage_is_corrected_by_the_periodic_check(
     sim: Simulator, streams: KucoinStreams
 ) -> None:
@@ -441,6 +453,7 @@ async def test_resync_on_request_reports_what_it_found(
     assert resyncs[0].cause == "requested" and set(resyncs[0].added) == {order_id}
 
 
+@pytest.mark.parametrize("sim", WIRES, indirect=True)
 async def test_futures_views_through_an_outage(sim: Simulator, streams: KucoinStreams) -> None:
     futures_order(sim, "XBTUSDTM", "buy", 2, None)  # a long position
     futures_order(sim, "SOLUSDTM", "sell", 5, None)  # a short one, closed in the outage
@@ -521,6 +534,7 @@ def uta_activity(sim: Simulator) -> dict[str, str]:
     return ids
 
 
+@pytest.mark.parametrize("sim", WIRES, indirect=True)
 async def test_uta_views_first_values(sim: Simulator, uta_streams: KucoinStreams) -> None:
     ids = uta_activity(sim)
     views: tuple[LiveView[str, Any], ...] = (
@@ -545,6 +559,7 @@ async def test_uta_views_first_values(sim: Simulator, uta_streams: KucoinStreams
         subscription.dispose()
 
 
+@pytest.mark.parametrize("sim", WIRES, indirect=True)
 async def test_uta_views_through_an_outage(sim: Simulator, uta_streams: KucoinStreams) -> None:
     ids = uta_activity(sim)
     views: dict[str, LiveView[str, Any]] = {
@@ -661,6 +676,7 @@ def assert_never_back(shown: list[Mapping[str, OpenOrder]]) -> None:
     assert left, "orders did leave the view"
 
 
+@pytest.mark.parametrize("sim", WIRES, indirect=True)
 async def test_reordered_and_duplicated_pushes_never_take_the_view_back(
     sim: Simulator, streams: KucoinStreams
 ) -> None:
