@@ -3,8 +3,8 @@
 Versions (see `_view_state`): orders by the push's ``ts``/``U`` (ns), then the event's rank
 in an order's life (``received`` < ``open`` < ``match``/``update`` < ``filled``/``canceled``),
 then the filled size; balances and positions by their time, then arrival order. A REST
-record is stamped with its own update time in ms (``(ms * 10**6,)``), which sorts before
-every push of the same millisecond: such a push is applied on top of the snapshot.
+record is stamped with `snapshot_version` of its own update time: every push stamped with
+that time (or within that millisecond) is taken as already in the record.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ._live_view import ViewSpec
 from ._view_models import Balance, OpenOrder, Position, to_decimal
-from ._view_state import Update, Version
+from ._view_state import Update, Version, snapshot_version
 from .keys import WsKey
 from .models import (
     FuturesOrderChange,
@@ -60,10 +60,6 @@ _PRO_OPEN: Final = frozenset({2, 4})
 _PRO_FINAL: Final = frozenset({3, 5, 6})
 
 OrderKey = str
-
-
-def _ms_version(ms: int | None) -> Version | None:
-    return None if ms is None else (ms * MS,)
 
 
 def _order_version(ts: int | None, rank: int, filled: Decimal | None) -> Version | None:
@@ -111,7 +107,7 @@ async def _spot_open_orders_snapshot(
                 o.client_oid,
                 None if o.last_updated_at is None else o.last_updated_at * MS,
             ),
-            _ms_version(o.last_updated_at),
+            snapshot_version(ms=o.last_updated_at),
         )
         for o in await rest.spot_open_orders()
     ]
@@ -204,7 +200,7 @@ async def _futures_open_orders_snapshot(
                 o.client_oid,
                 None if o.updated_at is None else o.updated_at * MS,
             ),
-            _ms_version(o.updated_at),
+            snapshot_version(ms=o.updated_at),
         )
         for o in await rest.futures_open_orders()
     ]
@@ -272,7 +268,7 @@ async def _futures_positions_snapshot(
                 to_decimal(p.leverage),
                 None if p.current_timestamp is None else p.current_timestamp * MS,
             ),
-            _ms_version(p.current_timestamp),
+            snapshot_version(ms=p.current_timestamp),
         )
         for p in await rest.futures_positions()
         if p.is_open is not False and p.current_qty
@@ -335,7 +331,7 @@ def uta_open_orders(trade_type: str) -> ViewSpec[OrderKey, OpenOrder]:
                     o.client_oid,
                     o.updated_ns,
                 ),
-                None if o.updated_ns is None else (o.updated_ns,),
+                snapshot_version(o.updated_ns),
             )
             for o in await rest.uta_open_orders(trade_type)
         ]
@@ -422,7 +418,7 @@ async def _uta_positions_snapshot(
                 p.leverage,
                 p.updated_ns,
             ),
-            None if p.updated_ns is None else (p.updated_ns,),
+            snapshot_version(p.updated_ns),
         )
         for p in await rest.uta_positions()
         if p.size

@@ -26,21 +26,36 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
-__all__ = ("Changes", "Update", "Version", "ViewState")
+__all__ = ("SNAPSHOT", "Changes", "Update", "Version", "ViewState", "snapshot_version")
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 #: Orders one entity's updates: the exchange's time in ns first, then whatever breaks ties
 #: (an event's rank in an order's life, a filled size, the arrival order...). Compared as
-#: tuples, so a shorter one sorts before a longer one with the same start: a snapshot
-#: stamped ``(ms * 10**6,)`` is older than any push of the same millisecond.
+#: tuples. A REST record's version is `snapshot_version` of its own update time.
 Version = tuple[int | Decimal, ...]
+
+#: The second element of a snapshot record's version, ``(time, SNAPSHOT)``: a REST record
+#: shows everything its entity did up to its time, so it sorts after every push stamped with
+#: the same time (whatever the push's rank or arrival order) and before any later one.
+SNAPSHOT: Final = 2**62
 
 #: How many versions of entities that left the view are remembered.
 TOMBSTONES = 10_000
+
+
+def snapshot_version(ns: int | None = None, *, ms: int | None = None) -> Version | None:
+    """The version of a REST record last updated at ``ns`` (or within millisecond ``ms``).
+
+    A record stamped in ms is taken to show everything of that millisecond: the pushes
+    stamped within it are the record's own past, and the ones after it are news.
+    """
+    if ms is not None:
+        ns = (ms + 1) * 1_000_000 - 1
+    return None if ns is None else (ns, SNAPSHOT)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 
 from rxkucoin._view_models import OpenOrder, fill_unknown
-from rxkucoin._view_state import Update, ViewState
+from rxkucoin._view_state import Update, ViewState, snapshot_version
 
 
 @dataclass(frozen=True)
@@ -131,3 +131,32 @@ def test_any_arrival_order_ends_in_the_newest_state() -> None:
         for update in arrived:
             state.apply(update)
         assert "o" not in state.values
+
+
+def test_a_record_shows_every_push_of_its_millisecond() -> None:
+    # open at 5.0001 ms seen, the fill at 5.0002 ms lost: a record stamped 5 ms has the fill
+    state: ViewState[str, Item] = ViewState()
+    state.apply(Update("o", Item("o", 0), (5_000_100, 1, 0)))
+    state.begin_sync()
+    state.finish_sync([("o", Item("o", 4), snapshot_version(ms=5))])
+    assert state.values["o"] == Item("o", 4)
+    # a push of that millisecond arriving late is the record's own past
+    assert not state.apply(Update("o", Item("o", 0), (5_000_900, 2, 0)))
+    assert state.apply(Update("o", Item("o", 6), (6_000_000, 2, 6)))
+
+
+def test_a_record_stamped_like_the_last_push_wins_over_it() -> None:
+    # a change without a push of its own (funding moves a realised PnL) under the same time
+    state: ViewState[str, Item] = ViewState()
+    state.apply(Update("XBT", Item("XBT", 1), (70, 3)))
+    state.begin_sync()
+    state.finish_sync([("XBT", Item("XBT", 2), snapshot_version(70))])
+    assert state.values["XBT"] == Item("XBT", 2)
+
+
+def test_a_record_older_than_a_shown_push_loses() -> None:
+    state: ViewState[str, Item] = ViewState()
+    state.apply(Update("o", Item("o", 3), (7_000_001, 2, 3)))
+    state.begin_sync()
+    state.finish_sync([("o", Item("o", 1), snapshot_version(ms=6))])
+    assert state.values["o"] == Item("o", 3)
