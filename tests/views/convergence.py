@@ -50,7 +50,7 @@ FAULTS_PER_RUN: Final = (3, 6)
 PING_INTERVAL_MS: Final = 300
 PING_TIMEOUT_MS: Final = 300
 #: Seconds a run may take to become quiet after the activity (a bound, not a measure).
-QUIET_TIMEOUT: Final = 8.0
+QUIET_TIMEOUT: Final = 20.0
 
 HOSTS: Final[tuple[HostName, ...]] = ("spot", "futures", "pro")
 KEYS: Final = (WsKey.SPOT_PRIVATE_V1, WsKey.FUTURES_PRIVATE_V1, WsKey.PRIVATE_PRO_V2)
@@ -307,7 +307,6 @@ class Tally:
     faults: int = 0
     views: int = 0
     entities: int = 0
-    corrections: Counter[str] = field(default_factory=Counter)
     divergences: list[Divergence] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     fault_kinds: Counter[str] = field(default_factory=Counter)
@@ -328,20 +327,14 @@ class _Held:
         self.account, self.case, self.view = account, case, view
         self.case_key: WsKey = view._spec.ws_key
         self.errors: list[Exception] = []
-        self.corrections = 0
-        self._subs: list[abc.DisposableBase] = []
+        self._sub: abc.DisposableBase | None = None
 
     def hold(self) -> None:
-        self._subs.append(self.view.subscribe(lambda _: None, self.errors.append))
-        self._subs.append(self.view.resyncs().subscribe(self._resynced, self.errors.append))
-
-    def _resynced(self, record: Any) -> None:
-        if record.cause == "check":
-            self.corrections += 1
+        self._sub = self.view.subscribe(lambda _: None, self.errors.append)
 
     def release(self) -> None:
-        for sub in self._subs:
-            sub.dispose()
+        if self._sub is not None:
+            self._sub.dispose()
 
 
 def _release_all(held: list[_Held]) -> None:
@@ -500,7 +493,6 @@ async def run_once(
             unlisten()
         for h in held:
             tally.errors.extend(f"seed {seed} {h.account} {h.case.label}: {e!r}" for e in h.errors)
-            tally.corrections[h.case.label] += h.corrections
             _compare(seed, h, engine, tally)
     _retire(engine, accounts)
     tally.runs += 1
