@@ -26,7 +26,7 @@ from ._affinity import call_on_loop, on_loop
 from ._events import Gap
 from ._routes import Sink
 from ._view_models import Resynced, fill_unknown
-from ._view_state import Update, Version, ViewState
+from ._view_state import Changes, Update, Version, ViewState
 from .exceptions import ClientClosed, NotReady, is_retryable
 from .keys import WsKey
 
@@ -45,6 +45,10 @@ V = TypeVar("V")
 #: Seconds between snapshot attempts that failed for a transient reason.
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
 
+#: Seconds a periodic check waits before it reports a difference: a push that was merely
+#: in flight when the snapshot was taken arrives within it, and explains its entity.
+CONFIRM_WINDOW = 0.5
+
 Snapshot = Iterable[tuple[K, V, Version | None]]
 
 
@@ -59,6 +63,7 @@ class ViewSpec(Generic[K, V]):
         update: what one push means for the view (``None``: nothing); the second argument
             counts the pushes the view received, for versions that need an arrival order.
         snapshot: the REST snapshot, as ``(key, value, version)`` triples.
+        gone: see `ViewState`; ``None`` for time-ordered entities.
     """
 
     name: str
@@ -66,6 +71,7 @@ class ViewSpec(Generic[K, V]):
     stream: Callable[[KucoinStreams], TopicStream[Any]]
     update: Callable[[Any, int], Update[K, V] | None]
     snapshot: Callable[[KucoinRest], Awaitable[Snapshot[K, V]]]
+    gone: Callable[[int], Version] | None = None
 
 
 class LiveView(Observable[Mapping[K, V]], Generic[K, V]):
@@ -106,7 +112,7 @@ class LiveView(Observable[Mapping[K, V]], Generic[K, V]):
         self._spec = spec
         self._check_every = check_every
         self._loop = loop
-        self._state: ViewState[K, V] = ViewState(merge=fill_unknown)
+        self._state: ViewState[K, V] = ViewState(merge=fill_unknown, gone=spec.gone)
         self._value: Mapping[K, V] = MappingProxyType({})
         self._sinks: list[Sink] = []
         self._resync_sinks: list[Sink] = []
@@ -117,6 +123,9 @@ class LiveView(Observable[Mapping[K, V]], Generic[K, V]):
         self._requests: list[tuple[str, Gap | None]] = []
         self._synced: asyncio.Future[None] | None = None
         self._received = 0
+        self._offset: int | None = None  # max(exchange time - local time) over the pushes
+        self._unconfirmed: list[set[Any]] = []  # keys of checks' differences, per check
+        self._timers: list[asyncio.TimerHandle] = []
         self._error: Exception | None = None
         self.resyncs_done = 0
         """How many snapshots were applied (the first one included)."""
@@ -221,7 +230,7 @@ class LiveView(Observable[Mapping[K, V]], Generic[K, V]):
 
     def _start(self) -> None:
         self._error = None
-        self._state = ViewState(merge=fill_unknown)
+        self._state = ViewState(merge=fill_unknown, gone=self._spec.gone)
         self._value = MappingProxyType({})
         self.resyncs_done = 0
         self._synced = self._loop.create_future()
@@ -242,6 +251,10 @@ class LiveView(Observable[Mapping[K, V]], Generic[K, V]):
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+        self._unconfirmed.clear()
         if self._synced is not None and not self._synced.done():
             self._synced.cancel()
 
@@ -251,7 +264,15 @@ class LiveView(Observable[Mapping[K, V]], Generic[K, V]):
             return
         self._received += 1
         update = self._spec.update(item, self._received)
-        if update is not None and self._state.apply(update):
+        if update is None:
+            return
+        if update.time_ns is not None:
+            skew = update.time_ns - time.time_ns()
+            if self._offset is None or skew > self._offset:
+                self._offset = skew
+        for keys in self._unconfirmed:
+            keys.discard(update.key)
+        if self._state.apply(update):
             self._publish()
 
     def _request(self, cause: str, gap: Gap | None) -> None:
@@ -297,8 +318,10 @@ class LiveView(Observable[Mapping[K, V]], Generic[K, V]):
                     continue
                 requests, self._requests = self._requests, []
                 self._state.begin_sync()
+                # the exchange's time is at least this when it answers
+                as_of = None if self._offset is None else time.time_ns() + self._offset
                 snapshot = await self._snapshot()
-                changes = self._state.finish_sync(snapshot)
+                changes = self._state.finish_sync(snapshot, as_of=as_of)
                 self.resyncs_done += 1
                 self._publish()
                 if self._synced is not None and not self._synced.done():
@@ -306,21 +329,46 @@ class LiveView(Observable[Mapping[K, V]], Generic[K, V]):
                 cause, gap = next(((c, g) for c, g in requests if g is not None), requests[0])
                 if cause == "start" or (cause == "check" and not changes):
                     continue
-                record = Resynced(
-                    self.name,
-                    cause,
-                    gap,
-                    changes.added,
-                    changes.removed,
-                    changes.changed,
-                    time.time(),
-                )
-                for sink in list(self._resync_sinks):
-                    sink.on_next(record)
+                if cause == "check":
+                    self._confirm_later(changes)
+                else:
+                    self._report(cause, gap, changes)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             self._fail(exc)
+
+    def _report(self, cause: str, gap: Gap | None, changes: Changes[K, V]) -> None:
+        record = Resynced(
+            self.name,
+            cause,
+            gap,
+            changes.added,
+            changes.removed,
+            changes.changed,
+            time.time(),
+        )
+        for sink in list(self._resync_sinks):
+            sink.on_next(record)
+
+    def _confirm_later(self, changes: Changes[K, V]) -> None:
+        """Report a check's differences that no push explains within `CONFIRM_WINDOW`."""
+        keys = {*changes.added, *changes.removed, *changes.changed}
+        self._unconfirmed.append(keys)
+
+        def confirm() -> None:
+            self._unconfirmed.remove(keys)
+            self._timers.remove(timer)
+            lost = Changes(
+                {k: v for k, v in changes.added.items() if k in keys},
+                {k: v for k, v in changes.removed.items() if k in keys},
+                {k: v for k, v in changes.changed.items() if k in keys},
+            )
+            if lost:
+                self._report("check", None, lost)
+
+        timer = self._loop.call_later(CONFIRM_WINDOW, confirm)
+        self._timers.append(timer)
 
     async def _until_live(self) -> None:
         while True:

@@ -106,8 +106,9 @@ class Resynced(Generic[K, V]):
     """A live view took a REST snapshot, and this is what it changed.
 
     After a `Gap` it lists exactly what the outage hid: orders that filled, were canceled
-    or appeared, balances and positions that moved. A periodic check emits one only when
-    the snapshot disagreed with the pushes (a push lost without any outage).
+    or appeared, balances and positions that moved. A periodic check emits one only for
+    the differences between the snapshot and the pushes that no push explained within
+    half a second (a push lost without any outage, not one that was merely in flight).
 
     Attributes:
         view: the view's name, e.g. ``"spot open orders"``.

@@ -1,10 +1,14 @@
 """What each live view reads: its pushes, its REST snapshot, and how both become records.
 
-Versions (see `_view_state`): orders by the push's ``ts``/``U`` (ns), then the event's rank
-in an order's life (``received`` < ``open`` < ``match``/``update`` < ``filled``/``canceled``),
-then the filled size; balances and positions by their time, then arrival order. A REST
-record is stamped with `snapshot_version` of its own update time: every push stamped with
-that time (or within that millisecond) is taken as already in the record.
+Versions (see `_view_state`). An order only moves forward, so its version is its progress:
+``(done, filled size, event rank, time)``, the rank being ``received`` < ``open`` <
+``match``/``update`` < ``filled``/``canceled`` (UTA: by ``os``). A REST order record gets
+the same kind of version from its own status and filled size, so a record that shows more
+fills than the view wins whatever the times, and a push that shows more wins over the
+record. Balances and positions are ordered by the exchange's time, then arrival order; a
+REST record is stamped with `snapshot_version` of its own update time (every push of that
+time is taken as already in it), or, for futures positions, whose records carry the time
+of the answer, `answer_version` (a push of that millisecond is applied on top).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ._live_view import ViewSpec
 from ._view_models import Balance, OpenOrder, Position, to_decimal
-from ._view_state import Update, Version, snapshot_version
+from ._view_state import Update, Version, answer_version, snapshot_version
 from .keys import WsKey
 from .models import (
     FuturesOrderChange,
@@ -62,8 +66,25 @@ _PRO_FINAL: Final = frozenset({3, 5, 6})
 OrderKey = str
 
 
-def _order_version(ts: int | None, rank: int, filled: Decimal | None) -> Version | None:
-    return None if ts is None else (ts, rank, filled if filled is not None else Decimal(0))
+def _order_version(done: bool, filled: Decimal | None, rank: int, ns: int | None) -> Version:
+    return (int(done), filled if filled is not None else _ZERO, rank, ns or 0)
+
+
+def _order_gone(_as_of: int) -> Version:
+    return (1,)  # an order that left the open list is done: nothing brings it back
+
+
+_ZERO: Final = Decimal(0)
+
+
+def _record_version(filled: Decimal | None, updated_ms: int | None) -> Version:
+    """A Classic REST order record (open, so not done) as a version of its progress."""
+    rank = 2 if filled else 1
+    return _order_version(False, filled, rank, None if updated_ms is None else updated_ms * MS)
+
+
+def _pro_rank(code: int | None) -> int:
+    return 3 if code in _PRO_FINAL else 2 if code == 4 else 1
 
 
 # ------------------------------------------------------------------ spot
@@ -73,9 +94,10 @@ def _spot_order_update(push: Any, _seq: int) -> Update[OrderKey, OpenOrder] | No
     if not isinstance(push, SpotOrderChange):
         return None
     kind = push.type.lower()
-    version = _order_version(push.ts, _RANK.get(kind, 2), push.filled_size)
-    if kind in _DONE or push.status == "done":
-        return Update(push.order_id, None, version)
+    done = kind in _DONE or push.status == "done"
+    version = _order_version(done, push.filled_size, _RANK.get(kind, 2), push.ts)
+    if done:
+        return Update(push.order_id, None, version, time_ns=push.ts)
     order = OpenOrder(
         push.order_id,
         push.symbol,
@@ -87,7 +109,7 @@ def _spot_order_update(push: Any, _seq: int) -> Update[OrderKey, OpenOrder] | No
         push.client_oid,
         push.ts,
     )
-    return Update(push.order_id, order, version)
+    return Update(push.order_id, order, version, time_ns=push.ts)
 
 
 async def _spot_open_orders_snapshot(
@@ -107,7 +129,7 @@ async def _spot_open_orders_snapshot(
                 o.client_oid,
                 None if o.last_updated_at is None else o.last_updated_at * MS,
             ),
-            snapshot_version(ms=o.last_updated_at),
+            _record_version(o.deal_size, o.last_updated_at),
         )
         for o in await rest.spot_open_orders()
     ]
@@ -123,6 +145,7 @@ spot_open_orders: ViewSpec[OrderKey, OpenOrder] = ViewSpec(
     _stream_spot_orders,
     _spot_order_update,
     _spot_open_orders_snapshot,
+    _order_gone,
 )
 
 
@@ -134,7 +157,7 @@ def _spot_balance_update(push: Any, seq: int) -> Update[str, Balance] | None:
         return None  # another account type (main, margin...) of the same currency
     ns = None if push.time is None else push.time * MS
     balance = Balance(push.currency, push.total, push.available, push.hold, None, ns)
-    return Update(push.currency, balance, None if ns is None else (ns, seq))
+    return Update(push.currency, balance, None if ns is None else (ns, seq), time_ns=ns)
 
 
 async def _spot_balances_snapshot(
@@ -166,9 +189,10 @@ def _futures_order_update(push: Any, _seq: int) -> Update[OrderKey, OpenOrder] |
     if not isinstance(push, FuturesOrderChange):
         return None
     kind = push.type.lower()
-    version = _order_version(push.ts, _RANK.get(kind, 2), push.filled_size)
-    if kind in _DONE or push.status == "done":
-        return Update(push.order_id, None, version)
+    done = kind in _DONE or push.status == "done"
+    version = _order_version(done, push.filled_size, _RANK.get(kind, 2), push.ts)
+    if done:
+        return Update(push.order_id, None, version, time_ns=push.ts)
     order = OpenOrder(
         push.order_id,
         push.symbol,
@@ -180,7 +204,7 @@ def _futures_order_update(push: Any, _seq: int) -> Update[OrderKey, OpenOrder] |
         push.client_oid,
         push.ts,
     )
-    return Update(push.order_id, order, version)
+    return Update(push.order_id, order, version, time_ns=push.ts)
 
 
 async def _futures_open_orders_snapshot(
@@ -200,7 +224,7 @@ async def _futures_open_orders_snapshot(
                 o.client_oid,
                 None if o.updated_at is None else o.updated_at * MS,
             ),
-            snapshot_version(ms=o.updated_at),
+            _record_version(to_decimal(o.filled_size), o.updated_at),
         )
         for o in await rest.futures_open_orders()
     ]
@@ -216,6 +240,7 @@ futures_open_orders: ViewSpec[OrderKey, OpenOrder] = ViewSpec(
     _stream_futures_orders,
     _futures_order_update,
     _futures_open_orders_snapshot,
+    _order_gone,
 )
 
 
@@ -224,7 +249,7 @@ def _futures_position_update(push: Any, seq: int) -> Update[str, Position] | Non
         ns = None if push.current_timestamp is None else push.current_timestamp * MS
         version = None if ns is None else (ns, seq)
         if push.is_open is False or push.current_qty == 0:
-            return Update(push.symbol, None, version)
+            return Update(push.symbol, None, version, time_ns=ns)
         position = Position(
             push.symbol,
             push.margin_mode,
@@ -237,7 +262,7 @@ def _futures_position_update(push: Any, seq: int) -> Update[str, Position] | Non
             to_decimal(push.leverage),
             ns,
         )
-        return Update(push.symbol, position, version, patch=push.current_qty is None)
+        return Update(push.symbol, position, version, patch=push.current_qty is None, time_ns=ns)
     if isinstance(push, FuturesPositionMarkPrice) and push.symbol is not None:
         ns = None if push.current_timestamp is None else push.current_timestamp * MS
         position = Position(
@@ -246,7 +271,8 @@ def _futures_position_update(push: Any, seq: int) -> Update[str, Position] | Non
             unrealised_pnl=to_decimal(push.unrealised_pnl),
             updated_ns=ns,
         )
-        return Update(push.symbol, position, None if ns is None else (ns, seq), patch=True)
+        version = None if ns is None else (ns, seq)
+        return Update(push.symbol, position, version, patch=True, time_ns=ns)
     return None
 
 
@@ -268,7 +294,7 @@ async def _futures_positions_snapshot(
                 to_decimal(p.leverage),
                 None if p.current_timestamp is None else p.current_timestamp * MS,
             ),
-            snapshot_version(ms=p.current_timestamp),
+            answer_version(p.current_timestamp),
         )
         for p in await rest.futures_positions()
         if p.is_open is not False and p.current_qty
@@ -295,10 +321,10 @@ def _pro_order_update(push: Any, _seq: int) -> Update[OrderKey, OpenOrder] | Non
     if not isinstance(push, ProOrder):
         return None
     code = push.status_code
-    rank = 3 if code in _PRO_FINAL else 2 if code == 4 else 1
-    version = _order_version(push.updated_ns, rank, push.filled_quantity)
-    if code is not None and code not in _PRO_OPEN:
-        return Update(push.order_id, None, version)
+    done = code is not None and code not in _PRO_OPEN
+    version = _order_version(done, push.filled_quantity, _pro_rank(code), push.updated_ns)
+    if done:
+        return Update(push.order_id, None, version, time_ns=push.updated_ns)
     order = OpenOrder(
         push.order_id,
         push.symbol,
@@ -310,7 +336,7 @@ def _pro_order_update(push: Any, _seq: int) -> Update[OrderKey, OpenOrder] | Non
         push.client_oid,
         push.updated_ns,
     )
-    return Update(push.order_id, order, version)
+    return Update(push.order_id, order, version, time_ns=push.updated_ns)
 
 
 def uta_open_orders(trade_type: str) -> ViewSpec[OrderKey, OpenOrder]:
@@ -331,7 +357,12 @@ def uta_open_orders(trade_type: str) -> ViewSpec[OrderKey, OpenOrder]:
                     o.client_oid,
                     o.updated_ns,
                 ),
-                snapshot_version(o.updated_ns),
+                _order_version(
+                    o.status_code in _PRO_FINAL,
+                    o.filled_size,
+                    _pro_rank(o.status_code),
+                    o.updated_ns,
+                ),
             )
             for o in await rest.uta_open_orders(trade_type)
         ]
@@ -345,6 +376,7 @@ def uta_open_orders(trade_type: str) -> ViewSpec[OrderKey, OpenOrder]:
         stream,
         _pro_order_update,
         snapshot,
+        _order_gone,
     )
 
 
@@ -355,7 +387,7 @@ def _pro_balance_update(push: Any, seq: int) -> Update[str, Balance] | None:
         push.currency, push.balance, push.available, push.hold, push.liability, push.updated_ns
     )
     version = None if push.updated_ns is None else (push.updated_ns, seq)
-    return Update(push.currency, balance, version)
+    return Update(push.currency, balance, version, time_ns=push.updated_ns)
 
 
 def uta_balances(account_type: str = "UNIFIED") -> ViewSpec[str, Balance]:
@@ -384,7 +416,7 @@ def _pro_position_update(push: Any, seq: int) -> Update[str, Position] | None:
         return None
     version = None if push.updated_ns is None else (push.updated_ns, seq)
     if push.quantity is not None and push.quantity == 0:
-        return Update(push.symbol, None, version)
+        return Update(push.symbol, None, version, time_ns=push.updated_ns)
     position = Position(
         push.symbol,
         push.margin_mode,
@@ -397,7 +429,9 @@ def _pro_position_update(push: Any, seq: int) -> Update[str, Position] | None:
         push.leverage,
         push.updated_ns,
     )
-    return Update(push.symbol, position, version, patch=push.quantity is None)
+    return Update(
+        push.symbol, position, version, patch=push.quantity is None, time_ns=push.updated_ns
+    )
 
 
 async def _uta_positions_snapshot(

@@ -4,11 +4,13 @@ A view holds one value per entity (an open order by id, a balance by currency, a
 by symbol). Two sources feed it:
 
 - **Updates**, one per push: the entity's new value (or ``None``: it leaves the view, as a
-  filled order does), stamped with a *version* that orders the entity's updates by the
-  exchange's own time or sequence. Pushes can arrive out of order and twice, so an update
-  whose version is not newer than the last one applied to its entity is ignored: a view
-  never goes back to an older state. Versions of entities that left are kept (bounded),
-  so a late ``open`` cannot bring back a filled order.
+  filled order does), stamped with a *version* that orders the entity's updates: by its
+  progress where the entity only moves forward (an order: done or not, filled size, event
+  rank, then time), else by the exchange's time and the arrival order. Pushes can arrive
+  out of order and twice, so an update whose version is not newer than the last one
+  applied to its entity is ignored: a view never goes back to an older state. Versions of
+  entities that left are kept (bounded), so a late ``open`` cannot bring back a filled
+  order.
 - **Snapshots**, from REST, taken the way a correct order-book sync is: `begin_sync` is
   called *before* the request goes out (the pushes are already subscribed and live), the
   updates that arrive meanwhile are buffered, and `finish_sync` replaces the state with the
@@ -28,14 +30,23 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final, Generic, TypeVar
 
-__all__ = ("SNAPSHOT", "Changes", "Update", "Version", "ViewState", "snapshot_version")
+__all__ = (
+    "SNAPSHOT",
+    "Changes",
+    "Update",
+    "Version",
+    "ViewState",
+    "answer_version",
+    "snapshot_version",
+)
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-#: Orders one entity's updates: the exchange's time in ns first, then whatever breaks ties
-#: (an event's rank in an order's life, a filled size, the arrival order...). Compared as
-#: tuples. A REST record's version is `snapshot_version` of its own update time.
+#: Orders one entity's updates, compared as tuples: an order's progress (done or not,
+#: filled size, event rank, then time), or the exchange's time in ns and the arrival order.
+#: A REST record of a time-ordered entity is stamped with `snapshot_version` (or
+#: `answer_version`) of its time.
 Version = tuple[int | Decimal, ...]
 
 #: The second element of a snapshot record's version, ``(time, SNAPSHOT)``: a REST record
@@ -58,6 +69,13 @@ def snapshot_version(ns: int | None = None, *, ms: int | None = None) -> Version
     return None if ns is None else (ns, SNAPSHOT)
 
 
+def answer_version(ms: int | None) -> Version | None:
+    """The version of a REST record stamped with the time of the answer (ms) rather than
+    its entity's last change, as KuCoin's futures positions are: the record shows every
+    push of an earlier millisecond, and a push of the same millisecond may be newer."""
+    return None if ms is None else (ms * 1_000_000,)
+
+
 @dataclass(frozen=True, slots=True)
 class Update(Generic[K, V]):
     """What one push says about one entity.
@@ -69,12 +87,14 @@ class Update(Generic[K, V]):
             time, and it is then applied whatever came before.
         patch: the update only refreshes an entity the view already holds (a mark-price
             push for a position): it never adds one.
+        time_ns: the exchange's time of the push, ns since the epoch, where it has one.
     """
 
     key: K
     value: V | None
     version: Version | None
     patch: bool = False
+    time_ns: int | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +123,10 @@ class ViewState(Generic[K, V]):
         merge: combines an entity's current value (``None`` if it has none) with an
             update's value; by default the update's value replaces it. A view whose pushes
             may omit fields passes one that keeps what the update leaves unknown.
+        gone: the version an entity that a snapshot no longer lists is buried with, given
+            the exchange time the snapshot was surely taken after (``as_of``); by default
+            ``(as_of, SNAPSHOT)``, for time-ordered entities. Orders pass one that says
+            "done", since an order that left the open list never comes back.
         tombstones: how many versions of entities that left are remembered.
     """
 
@@ -110,9 +134,12 @@ class ViewState(Generic[K, V]):
         self,
         *,
         merge: Callable[[V | None, V], V] | None = None,
+        gone: Callable[[int], Version] | None = None,
         tombstones: int = TOMBSTONES,
     ) -> None:
         self._merge = merge
+        self._gone_version = gone or _gone_at
+        self._times: dict[K, int] = {}
         self._values: dict[K, V] = {}
         self._versions: dict[K, Version] = {}
         self._gone: OrderedDict[K, Version] = OrderedDict()
@@ -155,13 +182,21 @@ class ViewState(Generic[K, V]):
         if self._buffer is None:
             self._buffer = []
 
-    def finish_sync(self, snapshot: Iterable[tuple[K, V, Version | None]]) -> Changes[K, V]:
+    def finish_sync(
+        self, snapshot: Iterable[tuple[K, V, Version | None]], *, as_of: int | None = None
+    ) -> Changes[K, V]:
         """Replace the entities with ``snapshot``, then apply the buffered updates.
 
         Args:
             snapshot: ``(key, value, version)`` for every entity the exchange reported;
                 ``version`` is the entity's own last-update version where the snapshot
                 gives one, else ``None``.
+            as_of: the exchange's time (ns) after which the snapshot was surely taken, if
+                known. An entity the snapshot no longer lists is buried at least at the
+                version ``gone(as_of)``, so a push older than the snapshot that arrives late
+                cannot bring it back; an entity whose last push is stamped after ``as_of``
+                is kept, since the snapshot may predate it (a REST answer that lags the
+                pushes).
 
         Returns:
             What the view holds now compared with what it held before.
@@ -185,9 +220,21 @@ class ViewState(Generic[K, V]):
             if version is not None:
                 versions[key] = version
         for key in before:
-            if key not in self._values:
-                self._bury(key, self._versions.get(key))
+            if key in self._values or key in versions:
+                continue
+            known = self._versions.get(key)
+            heard = self._times.get(key)
+            if as_of is None:
+                self._bury(key, known)
+            elif heard is not None and heard > as_of:
+                self._values[key] = before[key]
+                if known is not None:
+                    versions[key] = known
+            else:
+                floor = self._gone_version(as_of)
+                self._bury(key, floor if known is None or known < floor else known)
         self._versions = versions
+        self._times = {k: t for k, t in self._times.items() if k in self._values}
         for key in self._values:
             self._gone.pop(key, None)
         for update in buffered:
@@ -210,7 +257,10 @@ class ViewState(Generic[K, V]):
             del self._values[key]
             self._bury(key, version if version is not None else self._versions.get(key))
             self._versions.pop(key, None)
+            self._times.pop(key, None)
             return True
+        if update.time_ns is not None:
+            self._times[key] = update.time_ns
         if version is not None:
             self._versions[key] = version
             self._gone.pop(key, None)
@@ -233,6 +283,10 @@ class ViewState(Generic[K, V]):
 
 
 _MISSING: Any = object()
+
+
+def _gone_at(as_of: int) -> Version:
+    return (as_of, SNAPSHOT)
 
 
 def _diff(before: Mapping[K, V], after: Mapping[K, V]) -> Changes[K, V]:

@@ -16,9 +16,8 @@ class Item:
 
 
 def up(key: str, size: int | None, ts: int | None, *, patch: bool = False) -> Update[str, Item]:
-    return Update(
-        key, None if size is None else Item(key, size), None if ts is None else (ts,), patch
-    )
+    value = None if size is None else Item(key, size)
+    return Update(key, value, None if ts is None else (ts,), patch, time_ns=ts)
 
 
 def test_older_and_duplicate_updates_are_ignored() -> None:
@@ -160,3 +159,33 @@ def test_a_record_older_than_a_shown_push_loses() -> None:
     state.begin_sync()
     state.finish_sync([("o", Item("o", 1), snapshot_version(ms=6))])
     assert state.values["o"] == Item("o", 3)
+
+
+def test_a_push_older_than_the_snapshot_cannot_revive_what_it_removed() -> None:
+    # the snapshot (taken after t=50) no longer lists the order; its match of t=30 and its
+    # fill of t=40 were still in flight
+    state: ViewState[str, Item] = ViewState()
+    state.apply(up("o", 1, 20))
+    state.begin_sync()
+    state.finish_sync([], as_of=50)
+    assert not state.apply(up("o", 2, 30))
+    assert "o" not in state.values
+
+
+def test_an_entity_newer_than_the_snapshot_is_kept() -> None:
+    # a REST answer lagging the pushes: the order opened after the snapshot's time
+    state: ViewState[str, Item] = ViewState()
+    state.apply(up("o", 1, 60))
+    state.begin_sync()
+    changes = state.finish_sync([], as_of=50)
+    assert state.values == {"o": Item("o", 1)} and not changes
+
+
+def test_orders_gone_from_a_snapshot_never_come_back() -> None:
+    state: ViewState[str, Item] = ViewState(gone=lambda as_of: (1,))
+    state.apply(Update("o", Item("o", 0), (0, 0, 1, 10), time_ns=10))
+    state.begin_sync()
+    state.finish_sync([], as_of=50)
+    # a match from before the fill, delayed past the snapshot, is still not news
+    assert not state.apply(Update("o", Item("o", 1), (0, 1, 2, 60), time_ns=60))
+    assert "o" not in state.values
