@@ -19,7 +19,7 @@ from core.helpers import until
 from reactivex import Observable
 from reactivex import operators as ops
 
-from rxkucoin import ExpectedOrder, KucoinStreams, OrderWaitTimeout
+from rxkucoin import AuthError, ExpectedOrder, KucoinStreams, OrderWaitTimeout
 from rxkucoin.models import FuturesOrderChange, ProOrder, SpotOrderChange
 from rxkucoin.sim import Simulator
 
@@ -473,6 +473,21 @@ async def test_other_orders_are_not_taken_for_the_awaited_one(
             done = await order.done(timeout=10)
     assert done.client_oid == mine and done.last.client_oid == mine
     assert {p.client_oid for p in order.pushes} == {mine}
+
+
+async def test_a_fatal_error_during_the_wait_is_raised(
+    sim: Simulator, clients: dict[str, KucoinStreams]
+) -> None:
+    streams = clients["demo"]
+    client_oid = oid()
+    async with expect(streams, SPOT, client_oid) as order:
+        await resting(streams, SPOT, client_oid, order)
+        del sim._by_key[sim.accounts["demo"].credentials.api_key]  # the key is deleted
+        sim.faults.drop("spot")
+        with pytest.raises(AuthError) as info:
+            async with asyncio.timeout(HANG):
+                await order.done(timeout=3600)
+    assert info.value.code == "400003"
 
 
 @pytest.mark.parametrize(

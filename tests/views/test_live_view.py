@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import random
 import threading
+import time
 from collections.abc import AsyncIterator, Mapping
 from decimal import Decimal
 from typing import Any
@@ -32,7 +33,7 @@ from rxkucoin import (
     Position,
     Resynced,
 )
-from rxkucoin.sim import Simulator
+from rxkucoin.sim import Engine, Simulator
 
 SYMBOL = "BTC-USDT"
 
@@ -507,17 +508,64 @@ async def test_futures_views_through_an_outage(sim: Simulator, streams: KucoinSt
         subscription.dispose()
 
 
+class SteppingClock:
+    """An engine clock moved by the test: 1 µs per reading, so a step of less than a
+    millisecond keeps what follows within the same millisecond."""
+
+    def __init__(self) -> None:
+        self.ns = time.time_ns() // 1_000_000 * 1_000_000
+
+    def __call__(self) -> int:
+        self.ns += 1_000
+        return self.ns
+
+    def next_ms(self) -> None:
+        self.ns = (self.ns // 1_000_000 + 1) * 1_000_000
+
+
+@pytest.fixture
+async def stepped() -> AsyncIterator[tuple[Simulator, SteppingClock, KucoinStreams]]:
+    """A simulator whose engine runs on a `SteppingClock`, and a client of ``demo``."""
+    clock = SteppingClock()
+    async with Simulator(engine=Engine(seed=11, clock_ns=clock)) as simulator:
+        creds = simulator.add_account(
+            "demo", balances={"USDT": "100000", "BTC": "10"}, futures_balance="50000"
+        )
+        async with KucoinStreams(creds, endpoints=simulator.endpoints) as client:
+            yield simulator, clock, client
+
+
 async def test_a_mark_price_push_refreshes_a_position_and_adds_none(
-    sim: Simulator, streams: KucoinStreams
+    stepped: tuple[Simulator, SteppingClock, KucoinStreams],
 ) -> None:
+    sim, clock, streams = stepped
     futures_order(sim, "XBTUSDTM", "buy", 2, None)
     view = streams.positions("futures")
     async with view:
+        clock.next_ms()  # the mark moves in a later millisecond than the snapshot's
         sim.engine.set_mark_price("XBTUSDTM", "63000")
         sim.engine.set_mark_price("ETHUSDTM", "3100")  # no position there: nothing to show
         await until(lambda: view.value["XBTUSDTM"].mark_price == 63000)
         assert set(view.value) == {"XBTUSDTM"}
         assert view.value == futures_positions_truth(sim)
+
+
+@pytest.mark.parametrize("view_of", ["spot open orders", "futures positions"])
+async def test_a_change_after_the_snapshot_in_its_millisecond_is_shown(
+    stepped: tuple[Simulator, SteppingClock, KucoinStreams], view_of: str
+) -> None:
+    sim, _, streams = stepped
+    if view_of == "spot open orders":
+        order_id = rest_order(sim, "20000")
+        async with streams.open_orders("spot") as orders:
+            assert set(orders.value) == {order_id}
+            sim.engine.fill_spot_order("demo", order_id)  # same ms as the order's update
+            await until(lambda: orders.value == {}, timeout=2)
+    else:
+        futures_order(sim, "XBTUSDTM", "buy", 2, None)
+        async with streams.positions("futures") as positions:
+            sim.engine.set_mark_price("XBTUSDTM", "63000")  # same ms as the snapshot
+            await until(lambda: positions.value["XBTUSDTM"].mark_price == 63000, timeout=2)
 
 
 def uta_activity(sim: Simulator) -> dict[str, str]:
@@ -610,24 +658,14 @@ async def test_uta_views_through_an_outage(sim: Simulator, uta_streams: KucoinSt
 # ------------------------------------------------------------------ late and repeated pushes
 
 
-@pytest.mark.parametrize("when", ["first snapshot", "resync after a gap"])
-async def test_pushes_during_the_snapshot_fetch_are_applied_on_top(
-    sim: Simulator, streams: KucoinStreams, monkeypatch: pytest.MonkeyPatch, when: str
-) -> None:
-    # The racy recipe replaced the state with the snapshot: an order canceled while the
-    # snapshot was in flight stayed open. Here the snapshot is read, then an order is
-    # canceled and another placed, and their pushes reach the client, all before the
-    # answer is handed to the view.
-    stale = rest_order(sim, "20000")
+def overtake_next_snapshot(
+    sim: Simulator, streams: KucoinStreams, monkeypatch: pytest.MonkeyPatch, stale: str
+) -> list[str]:
+    """Make the view's next spot snapshot be overtaken by pushes: once it is read, order
+    ``stale`` is canceled and a new one placed, and their pushes reach the client before
+    the answer is handed to the view. Returns a list that then holds the new order's id."""
     raw = Recorder()
     streams.spot_orders().subscribe(raw.on_next, raw.on_error)
-    view = streams.open_orders("spot")
-    resyncs: list[Resynced[str, OpenOrder]] = []
-    view.resyncs().subscribe(resyncs.append)
-    shown = Recorder()
-    if when != "first snapshot":
-        view.subscribe(shown.on_next, shown.on_error)
-        await until(lambda: view.synced)
     real = streams.rest.spot_open_orders
     fresh: list[str] = []
 
@@ -642,10 +680,26 @@ async def test_pushes_during_the_snapshot_fetch_are_applied_on_top(
                     and any(p.order_id == fresh[0] and p.type == "open" for p in raw.items)
                 )
             )
-        assert stale in {o.id for o in answer}, "the answer predates the cancel"
+            assert stale in {o.id for o in answer}, "the answer predates the cancel"
         return answer
 
     monkeypatch.setattr(streams.rest, "spot_open_orders", overtaken)
+    return fresh
+
+
+@pytest.mark.parametrize("when", ["first snapshot", "resync after a gap"])
+async def test_pushes_during_the_snapshot_fetch_are_applied_on_top(
+    sim: Simulator, streams: KucoinStreams, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    # The racy recipe replaced the state with the snapshot: an order canceled while the
+    # snapshot was in flight stayed open.
+    stale = rest_order(sim, "20000")
+    view = streams.open_orders("spot")
+    shown = Recorder()
+    if when != "first snapshot":
+        view.subscribe(shown.on_next, shown.on_error)
+        await until(lambda: view.synced)
+    fresh = overtake_next_snapshot(sim, streams, monkeypatch, stale)
     if when == "first snapshot":
         view.subscribe(shown.on_next, shown.on_error)
     else:
@@ -657,8 +711,107 @@ async def test_pushes_during_the_snapshot_fetch_are_applied_on_top(
         assert [set(m) for m in mappings(shown)] == [{fresh[0]}]
     else:
         assert [set(m) for m in mappings(shown)] == [{stale}, {fresh[0]}]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="reported: Resynced diffs the view before the sync with the view after the "
+    "snapshot AND the pushes buffered during its fetch, so it lists those pushes as hidden",
+)
+async def test_a_resynced_lists_what_the_snapshot_changed_not_the_pushes_during_its_fetch(
+    sim: Simulator, streams: KucoinStreams, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale = rest_order(sim, "20000")
+    view = streams.open_orders("spot")
+    resyncs: list[Resynced[str, OpenOrder]] = []
+    async with view:
+        view.resyncs().subscribe(resyncs.append)
+        fresh = overtake_next_snapshot(sim, streams, monkeypatch, stale)
+        sim.faults.drop("spot")  # nothing happens during the outage
         await until(lambda: len(resyncs) == 1)
-        assert set(resyncs[0].removed) == {stale} and set(resyncs[0].added) == {fresh[0]}
+        assert fresh and set(view.value) == {fresh[0]}
+    # the snapshot showed what the view showed: the outage hid nothing; the cancel and
+    # the new order came as pushes after it, as they would have without any outage
+    assert not resyncs[0], resyncs[0]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="reported: a periodic check emits a Resynced for pushes that arrived during its "
+    "fetch (see the test above); under steady activity almost every check emits one",
+)
+async def test_a_check_whose_snapshot_agrees_emits_nothing_despite_pushes_during_its_fetch(
+    sim: Simulator, streams: KucoinStreams, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale = rest_order(sim, "20000")
+    view = streams.open_orders("spot", check_every=0.05)
+    resyncs: list[Resynced[str, OpenOrder]] = []
+    async with view:
+        view.resyncs().subscribe(resyncs.append)
+        fresh = overtake_next_snapshot(sim, streams, monkeypatch, stale)
+        await until(lambda: bool(fresh) and fresh[0] in view.value)
+        # then a push really lost: its report comes after any report of the check above
+        lost = rest_order(sim, "18000")
+        await until(lambda: lost in view.value)
+        sim.faults.drop_next()
+        sim.engine.cancel_spot_order("demo", lost)
+        await until(lambda: bool(resyncs))
+        assert lost not in view.value
+    first = resyncs[0]
+    assert (first.cause, set(first.removed), first.added, first.changed) == (
+        "check",
+        {lost},
+        {},
+        {},
+    ), first
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="reported: an entity a snapshot removes is buried at the view's old version, so "
+    "a push older than the snapshot (late, delayed) brings the order back",
+)
+async def test_late_pushes_older_than_a_snapshot_do_not_bring_an_order_back(
+    sim: Simulator, streams: KucoinStreams
+) -> None:
+    view = streams.open_orders("spot")
+    rec, raw = Recorder(), Recorder()
+    view.subscribe(rec.on_next, rec.on_error)
+    streams.spot_orders().subscribe(raw.on_next, raw.on_error)
+    order_id = rest_order(sim, "20000", "0.04")
+    await until(lambda: order_id in view.value)
+    sim.faults.delay_next(3, 0.3)  # both fills' pushes come late
+    sim.engine.fill_spot_order("demo", order_id, size="0.01")
+    sim.engine.fill_spot_order("demo", order_id)
+    view.resync()  # the snapshot, read after the fills, no longer lists the order
+    await until(lambda: order_id not in view.value)
+    await until(lambda: any(p.type == "filled" for p in raw.items))  # the late pushes came
+    assert [p.type for p in raw.items][-3:] == ["match", "match", "filled"]
+    assert view.value == {} == spot_orders_truth(sim)
+    assert_never_back(mappings(rec))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="reported: a spot balance snapshot has no time, so pushes older than it but "
+    "newer than the view's last push are applied after it, and the balance goes back",
+)
+async def test_late_balance_pushes_older_than_a_snapshot_do_not_take_it_back(
+    sim: Simulator, streams: KucoinStreams
+) -> None:
+    view = streams.balances("spot")
+    rec, raw = Recorder(), Recorder()
+    view.subscribe(rec.on_next, rec.on_error)
+    streams.spot_balance().subscribe(raw.on_next, raw.on_error)
+    await until(lambda: view.synced)
+    sim.faults.delay_next(2, 0.3)  # the two holds' pushes come late
+    rest_order(sim, "20000", "0.1")
+    rest_order(sim, "20000", "0.2")
+    view.resync()  # the snapshot, read after both orders, shows both holds
+    await until(lambda: view.value["USDT"].hold == spot_balances_truth(sim)["USDT"].hold)
+    await until(lambda: len(raw.items) == 2)  # the late pushes came
+    holds = [m["USDT"].hold for m in mappings(rec)]
+    assert holds == sorted(holds), f"the USDT hold went back: {holds}"
 
 
 def assert_never_back(shown: list[Mapping[str, OpenOrder]]) -> None:
@@ -819,5 +972,9 @@ async def test_a_key_revoked_while_the_view_runs_ends_it_with_an_error(
     sim.faults.drop("spot")  # the next token call and snapshot are refused
     await until(lambda: bool(rec.errors))
     assert len(rec.errors) == 1 and isinstance(rec.errors[0], AuthError)
-    assert "400003" in str(rec.errors[0]) or rec.errors[0].code == "400003"
+    assert rec.errors[0].code == "400003"
     assert not view.synced
+    later = Recorder()
+    view.subscribe(later.on_next, later.on_error)
+    await until(lambda: bool(later.errors))
+    assert later.items == [] and isinstance(later.errors[0], AuthError)
