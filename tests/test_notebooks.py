@@ -224,10 +224,11 @@ def test_composing_joins_fills_and_plots_pnl(run: dict[str, NotebookNode | Excep
     assert [(r[0], r[1]) for r in ticks] == [("XBTUSDTM", "60"), ("ETHUSDTM", "60")]
 
 
-def test_reliability_shows_gaps_recovery_and_reconciliation(
+def test_03_reliability_shows_gaps_views_checks_and_waits(
     run: dict[str, NotebookNode | Exception],
 ) -> None:
     nb = executed(run, "03_reliability.ipynb")
+    assert "rxkucoin._" not in "".join(c.source for c in code_cells(nb))  # public API only
     faults = text(cell_with(nb, "for name, inject in faults.items()"))
     for fault in ("reset", "half-open", "expired token"):
         assert re.search(rf"{fault}: gap of ~[\d.]+ s, 1 new token, cause: \S", faults), faults
@@ -247,12 +248,34 @@ def test_reliability_shows_gaps_recovery_and_reconciliation(
     states = text(cell_with(nb, "for e in events")).strip().splitlines()[-1]
     assert states == "idle → connecting → live" + " → reconnecting → live" * 3
 
-    reconcile = text(cell_with(nb, "missed = ["))
-    assert "open per REST: 7, per stream: 4, missed: 3" in reconcile
-    missed = [row[0] for row in table_rows(reconcile)[1:]]
-    assert missed == ["during reset", "during half-open", "during expired token"]
-    automatic = text(cell_with(nb, "snapshots = "))
-    assert "'during close' is in the book: True" in automatic
+    # the views' Resynced records: what each outage hid, as the cell's table shows it
+    fixes = table_rows(text(cell_with(nb, "what(fix) for fix in")))[1:]
+    orders = {row[0]: row[2:] for row in fixes if row[1] == "spot open orders"}
+    assert orders == {
+        "reset": ["during reset", "-", "-"],
+        "half-open": ["during half-open", "before", "-"],
+        "expired token": ["during expired token", "-", "during reset: filled 0 → 0.004"],
+    }
+    moved = {row[0]: row[4] for row in fixes if row[1] == "spot balances"}
+    assert set(moved) == {"reset", "half-open", "expired token"}
+    assert "BTC: total +0.004" in moved["expired token"]
+    lost = text(cell_with(nb, "told = defaultdict"))  # undelivered vs Resynced (asserted)
+    assert "touching 6 orders and currencies; the views corrected 6" in lost
+    truth = text(cell_with(nb, "spot_open_orders()"))
+    assert "open per REST: 6, per view: 6, per book: 4" in truth
+    assert "in the book but not open: ['before']" in truth
+
+    check = text(cell_with(nb, "check_every=0.5"))
+    assert "lost with no outage: 'canceled' of 'after reset'" in check
+    assert "the checked view: Resynced 'check', removed ['after reset']" in check
+    assert "still open in the view without a check: True" in check
+
+    waits = text(cell_with(nb, "streams.expect_order("))
+    early = re.search(r"came before the REST answer: (\d+) of 20", waits)
+    assert early is not None and int(early.group(1)) > 0, waits
+    assert "expect_order: 20 of 20 filled" in waits
+    racy = text(cell_with(nb, "async def place_then_wait"))
+    assert re.search(r"attempt \d+: no 'filled' push within 1 s after the answer", racy), racy
 
 
 def _write_back() -> None:
