@@ -268,6 +268,7 @@ class Connection:
         self._changed.set()
         if task is not None and not task.done():
             ending.append(task)
+        ending.extend(self._life.closing)
         return ending
 
     def _on_phase(self, phase: Phase) -> None:

@@ -122,6 +122,13 @@ class SocketLife:
         self.task: asyncio.Task[None] | None = None
         #: tokens fetched so far
         self.token_fetches = 0
+        #: closes of ended sockets still under way (held: asyncio keeps tasks weakly)
+        self._closing: set[asyncio.Task[None]] = set()
+
+    @property
+    def closing(self) -> list[asyncio.Task[None]]:
+        """Closes of ended sockets still under way."""
+        return list(self._closing)
 
     def observable(self) -> Observable[Phase]:
         """The cold Observable: each subscription is one attempt."""
@@ -160,7 +167,14 @@ class SocketLife:
             observer.on_error(exc)
         finally:
             if session is not None:
-                await self._close(session)
+                # The retry answers on_error by cancelling this task at once; the socket
+                # must still be closed, so the close runs on as a task of its own.
+                closing = asyncio.get_running_loop().create_task(
+                    self._close(session), name=f"rxkucoin:{self.ws_key.value}:close"
+                )
+                self._closing.add(closing)
+                closing.add_done_callback(_forget_close(self._closing))
+                await asyncio.shield(closing)
 
     async def _close(self, session: Session) -> None:
         self._ended(session)
@@ -184,3 +198,12 @@ class SocketLife:
             ack_timeout=self._timeouts.ack,
             close_timeout=self._timeouts.close,
         )
+
+
+def _forget_close(closing: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
+    def forget(task: asyncio.Task[None]) -> None:
+        closing.discard(task)
+        if not task.cancelled():
+            task.exception()  # a failed close was already logged by the session; no warning
+
+    return forget

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from reactivex.scheduler.eventloop import AsyncIOScheduler
 
-from rxkucoin import AuthError, Credentials, WsKey
+from rxkucoin import AuthError, Credentials, KucoinStreams, WsKey
 from rxkucoin._connection import Connection
 from rxkucoin._events import ConnectionEvent, ConnectionState, Gap
 from rxkucoin._rest import RestClient
@@ -566,3 +566,26 @@ async def test_pings_continue_under_traffic_so_the_server_keeps_the_socket(
         await asyncio.sleep(0.05)
     assert [e.kind for e in events if e.kind in ("reconnect", "reconnected")] == []
     assert len(rec.data) == 80 and not rec.gaps
+
+
+@pytest.mark.parametrize("host", ["spot", "futures", "pro"])
+async def test_a_socket_that_died_of_silence_is_closed_not_left_open(host: str) -> None:
+    # The retry cancels the dead attempt at once; its socket must still be closed, or the
+    # server keeps one stalled session (and KuCoin one connection) per heartbeat failure.
+    async with Simulator(seed=1, ping_interval_ms=300, ping_timeout_ms=300) as sim:
+        creds = sim.add_account("a", balances={"USDT": "1000"}, futures_balance="100")
+        async with KucoinStreams(
+            creds, endpoints=sim.endpoints, backoff=lambda attempt: 0.02
+        ) as streams:
+            stream = {
+                "spot": streams.spot_orders,
+                "futures": streams.futures_orders,
+                "pro": lambda: streams.pro_balance("SPOT"),
+            }[host]()
+            held = stream.subscribe(lambda _: None)
+            await streams.ready()
+            assert sim.faults.half_open(host) == 1
+            await until(lambda: sim.stats.connections[host] == 2, timeout=10)
+            await until(lambda: len(sim._sessions_on(host)) == 1, timeout=10)
+            assert not any(s.half_open for s in sim._sessions_on(host))
+            held.dispose()
