@@ -82,6 +82,10 @@ class LiveView(Observable[Mapping[K, V]], Generic[K, V]):
     while it has subscribers or is entered with ``async with``; it stops (and releases its
     topic) when the last one leaves.
 
+    A fatal error (rejected credentials, a refused topic, a snapshot KuCoin refuses) ends
+    the view: every subscriber gets it as ``on_error``. A later subscriber starts the view
+    afresh.
+
     Subscribe and dispose from any thread; items are delivered on the client's loop.
     """
 
@@ -126,7 +130,6 @@ class LiveView(Observable[Mapping[K, V]], Generic[K, V]):
         self._offset: int | None = None  # max(exchange time - local time) over the pushes
         self._unconfirmed: list[set[Any]] = []  # keys of checks' differences, per check
         self._timers: list[asyncio.TimerHandle] = []
-        self._error: Exception | None = None
         self.resyncs_done = 0
         """How many snapshots were applied (the first one included)."""
 
@@ -199,9 +202,6 @@ class LiveView(Observable[Mapping[K, V]], Generic[K, V]):
     def _attach(
         self, sinks: list[Sink], observer: abc.ObserverBase[Any], *, replay: bool
     ) -> abc.DisposableBase:
-        if self._error is not None:
-            observer.on_error(self._error)
-            return Disposable()
         sink: Sink
 
         def detach() -> None:
@@ -229,7 +229,6 @@ class LiveView(Observable[Mapping[K, V]], Generic[K, V]):
             self._stop()
 
     def _start(self) -> None:
-        self._error = None
         self._state = ViewState(merge=fill_unknown, gone=self._spec.gone)
         self._value = MappingProxyType({})
         self.resyncs_done = 0
@@ -288,7 +287,6 @@ class LiveView(Observable[Mapping[K, V]], Generic[K, V]):
             sink.on_next(self._value)
 
     def _fail(self, error: Exception) -> None:
-        self._error = error
         if self._synced is not None and not self._synced.done():
             self._synced.set_exception(error)
             self._synced.exception()  # retrieved here: a waiter may never come
@@ -321,7 +319,7 @@ class LiveView(Observable[Mapping[K, V]], Generic[K, V]):
                 # the exchange's time is at least this when it answers
                 as_of = None if self._offset is None else time.time_ns() + self._offset
                 snapshot = await self._snapshot()
-                changes = self._state.finish_sync(snapshot, as_of=as_of)
+                changes = self._state.finish_sync(snapshot, as_of=_newest(as_of, snapshot))
                 self.resyncs_done += 1
                 self._publish()
                 if self._synced is not None and not self._synced.done():
@@ -378,7 +376,7 @@ class LiveView(Observable[Mapping[K, V]], Generic[K, V]):
             except NotReady:
                 continue
 
-    async def _snapshot(self) -> Snapshot[K, V]:
+    async def _snapshot(self) -> list[tuple[K, V, Version | None]]:
         attempt = 0
         while True:
             try:
@@ -392,3 +390,13 @@ class LiveView(Observable[Mapping[K, V]], Generic[K, V]):
                 log.info("%s: snapshot failed (%r), again in %.1f s", self.name, exc, delay)
                 attempt += 1
                 await asyncio.sleep(delay)
+
+
+def _newest(as_of: int | None, records: list[tuple[Any, Any, Version | None]]) -> int | None:
+    """``as_of``, or the newest update time a record shows if later: the snapshot was taken
+    after each of its records last changed."""
+    for _, value, _ in records:
+        stamp = getattr(value, "updated_ns", None)
+        if isinstance(stamp, int) and (as_of is None or stamp > as_of):
+            as_of = stamp
+    return as_of

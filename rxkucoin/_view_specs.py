@@ -75,6 +75,9 @@ def _order_gone(_as_of: int) -> Version:
 
 
 _ZERO: Final = Decimal(0)
+#: ``relationEvent`` prefixes of the trade account: ``trade.hold``, and the HF account's
+#: ``trade_hf.hold``, ``trade_hf.setted``...
+_TRADE_EVENTS: Final = frozenset({"trade", "trade_hf"})
 
 
 def _record_version(filled: Decimal | None, updated_ms: int | None) -> Version:
@@ -153,7 +156,7 @@ def _spot_balance_update(push: Any, seq: int) -> Update[str, Balance] | None:
     if not isinstance(push, SpotBalanceChange):
         return None
     event = push.relation_event
-    if event is not None and event.split(".", 1)[0] != "trade":
+    if event is not None and event.split(".", 1)[0] not in _TRADE_EVENTS:
         return None  # another account type (main, margin...) of the same currency
     ns = None if push.time is None else push.time * MS
     balance = Balance(push.currency, push.total, push.available, push.hold, None, ns)

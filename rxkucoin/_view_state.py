@@ -140,6 +140,7 @@ class ViewState(Generic[K, V]):
         self._merge = merge
         self._gone_version = gone or _gone_at
         self._times: dict[K, int] = {}
+        self._as_of: int | None = None  # the newest snapshot's `as_of`
         self._values: dict[K, V] = {}
         self._versions: dict[K, Version] = {}
         self._gone: OrderedDict[K, Version] = OrderedDict()
@@ -199,16 +200,21 @@ class ViewState(Generic[K, V]):
                 pushes).
 
         Returns:
-            What the view holds now compared with what it held before.
+            What the snapshot corrected: the view as it is now, compared with the view as
+            the pushes alone would have made it (the buffered ones included, so a push
+            that arrived during the fetch is not mistaken for something an outage hid).
         """
         before = self._values
         buffered, self._buffer = self._buffer or [], None
+        pushed = self._pushed_only(buffered)
         self._values = {}
         versions: dict[K, Version] = {}
+        floor: Version | None = None if as_of is None else (as_of, SNAPSHOT)
         for key, value, version in snapshot:
             known = self.version(key)
             if version is None:
-                version = known
+                # no time of its own: it is at least as new as the snapshot itself
+                version = known if floor is None or (known is not None and known > floor) else floor
             elif known is not None and known > version:
                 # The view already showed a newer state (the snapshot lags the pushes, or
                 # rounds their time): keep that, including an entity that has left.
@@ -231,15 +237,31 @@ class ViewState(Generic[K, V]):
                 if known is not None:
                     versions[key] = known
             else:
-                floor = self._gone_version(as_of)
-                self._bury(key, floor if known is None or known < floor else known)
+                buried = self._gone_version(as_of)
+                self._bury(key, buried if known is None or known < buried else known)
         self._versions = versions
         self._times = {k: t for k, t in self._times.items() if k in self._values}
         for key in self._values:
             self._gone.pop(key, None)
+        if as_of is not None and (self._as_of is None or as_of > self._as_of):
+            self._as_of = as_of
         for update in buffered:
             self._apply(update)
-        return _diff(before, self._values)
+        return _diff(pushed, self._values)
+
+    def _pushed_only(self, updates: list[Update[K, V]]) -> Mapping[K, V]:
+        """The entities as ``updates`` would leave them without a snapshot."""
+        if not updates:
+            return self._values
+        shadow: ViewState[K, V] = ViewState(merge=self._merge, gone=self._gone_version)
+        shadow._values = dict(self._values)
+        shadow._versions = dict(self._versions)
+        shadow._gone = OrderedDict(self._gone)
+        shadow._times = dict(self._times)
+        shadow._as_of = self._as_of
+        for update in updates:
+            shadow._apply(update)
+        return shadow._values
 
     def _apply(self, update: Update[K, V]) -> bool:
         key, version = update.key, update.version
@@ -248,6 +270,17 @@ class ViewState(Generic[K, V]):
         if version is not None:
             known = self.version(key)
             if known is not None and version <= known:
+                self.stale += 1
+                return False
+            if (
+                known is None
+                and update.value is not None
+                and self._as_of is not None
+                and update.time_ns is not None
+                and update.time_ns <= self._as_of
+            ):
+                # An entity unknown to the view, stamped before the last snapshot was taken:
+                # had it still existed, the snapshot would have listed it.
                 self.stale += 1
                 return False
         if update.value is None:

@@ -50,9 +50,9 @@ def test_snapshot_then_buffered_updates_newer_than_it() -> None:
     assert state.values == {"a": Item("a", 1), "b": Item("b", 1)}  # unchanged while syncing
     changes = state.finish_sync([("a", Item("a", 2), (20,)), ("b", Item("b", 2), (20,))])
     assert state.values == {"a": Item("a", 5), "b": Item("b", 2), "c": Item("c", 7)}
-    assert changes.added == {"c": Item("c", 7)}
-    assert changes.changed == {"a": (Item("a", 1), Item("a", 5)), "b": (Item("b", 1), Item("b", 2))}
-    assert not changes.removed
+    # what the snapshot corrected, against what the pushes (buffered ones too) said
+    assert changes.changed == {"b": (Item("b", 3), Item("b", 2))}
+    assert not changes.added and not changes.removed
 
 
 def test_snapshot_removes_what_vanished_and_reports_it() -> None:
@@ -189,3 +189,33 @@ def test_orders_gone_from_a_snapshot_never_come_back() -> None:
     # a match from before the fill, delayed past the snapshot, is still not news
     assert not state.apply(Update("o", Item("o", 1), (0, 1, 2, 60), time_ns=60))
     assert "o" not in state.values
+
+
+def test_changes_leave_out_what_pushes_during_the_fetch_explain() -> None:
+    state: ViewState[str, Item] = ViewState()
+    state.apply(up("a", 1, 10))
+    state.begin_sync()
+    state.apply(up("a", None, 20))  # canceled during the fetch
+    state.apply(up("b", 2, 21))  # placed during the fetch
+    changes = state.finish_sync([("b", Item("b", 2), (21,))], as_of=15)
+    assert state.values == {"b": Item("b", 2)}
+    assert not changes
+
+
+def test_an_unknown_entity_stamped_before_the_snapshot_is_not_news() -> None:
+    state: ViewState[str, Item] = ViewState()
+    state.begin_sync()
+    state.apply(up("z", 1, 40))  # created and done before the snapshot; its end comes late
+    state.finish_sync([], as_of=50)
+    assert "z" not in state.values
+    assert not state.apply(up("z", 2, 45))
+    assert state.apply(up("n", 1, 60))  # after the snapshot: news
+
+
+def test_a_versionless_record_is_as_new_as_its_snapshot() -> None:
+    state: ViewState[str, Item] = ViewState()
+    state.apply(up("USDT", 1, 10))
+    state.begin_sync()
+    state.finish_sync([("USDT", Item("USDT", 7), None)], as_of=50)
+    assert not state.apply(up("USDT", 3, 30))  # late, older than the snapshot
+    assert state.values["USDT"] == Item("USDT", 7)
