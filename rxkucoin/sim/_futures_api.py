@@ -26,9 +26,7 @@ does not cover the order (the live answer quoted in ccxt issue 26776).
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal, InvalidOperation
@@ -37,6 +35,7 @@ from typing import Any, Final
 import msgspec
 from aiohttp import web
 
+from ._answer_race import answer_after_pushes
 from ._gateway import Gateway, GatewayError
 from ._market import FuturesOrder, StopOrder
 
@@ -47,14 +46,6 @@ _log = logging.getLogger("rxkucoin.sim._server")
 #: The most items one page of a futures listing holds (KuCoin's documented maximum).
 MAX_PAGE_SIZE: Final = 1000
 DEFAULT_PAGE_SIZE: Final = 50
-#: Loop turns an order entry waits at most for its pushes to leave its sockets.
-MAX_FLUSH_TURNS: Final = 100
-#: Loop turns it then leaves to a client in the same process to read them (measured: an
-#: rxkucoin client needs about three per frame).
-READ_TURNS: Final = 6
-#: The share of order entries whose pushes go out before the answer; the others answer
-#: first, and their pushes follow. Drawn from the simulator's seed.
-PUSHES_FIRST: Final = 0.75
 _CLIENT_OID: Final = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _MARGIN_MSG: Final = (
     "Your current margin and leverage have reached the maximum open limit. Please increase "
@@ -95,8 +86,8 @@ def add_futures_routes(sim: Gateway, app: web.Application) -> None:
             except Exception:
                 _log.exception("futures REST %s %s failed", request.method, request.path)
                 return sim._error(GatewayError("500000", 500))
-            if json_body and api.pushes_first():
-                await _let_pushes_go(sim, acct.name)
+            if json_body:
+                await answer_after_pushes(sim, acct.name)
             return sim._ok(data)
 
         return handler
@@ -109,24 +100,6 @@ def add_futures_routes(sim: Gateway, app: web.Application) -> None:
     app.router.add_delete("/api/v1/orders/client-order/{clientOid}", route(api.cancel_by_client))
     app.router.add_get("/api/v1/stopOrders", route(api.list_stop_orders))
     app.router.add_get("/api/v1/positions", route(api.positions))
-
-
-async def _let_pushes_go(sim: Gateway, account: str) -> None:
-    """Wait until the pushes an order entry caused have left ``account``'s sockets.
-
-    The engine queued them on the sockets before the handler returns: their writers get
-    the loop first, so the pushes are on the wire before the answer, as on the exchange
-    (where a fill's pushes often arrive before the REST answer).
-    """
-    # Session queues are the server's own; this module is part of the same server.
-    sessions = getattr(sim, "_sessions", {})
-    for _ in range(MAX_FLUSH_TURNS):
-        queued = [s for s in sessions if s.account == account and s._queue.qsize()]
-        if not queued:
-            break
-        await asyncio.sleep(0)
-    for _ in range(READ_TURNS):
-        await asyncio.sleep(0)
 
 
 def _json_object(body: str) -> dict[str, Any]:
@@ -216,11 +189,6 @@ class _FuturesApi:
 
     def __init__(self, sim: Gateway) -> None:
         self._sim = sim
-        self._order = random.Random(f"rxkucoin-sim-futures-answers:{getattr(sim, 'seed', 0)}")
-
-    def pushes_first(self) -> bool:
-        """Whether this order entry's pushes go out before its answer."""
-        return self._order.random() < PUSHES_FIRST
 
     @property
     def _engine(self) -> Any:

@@ -32,7 +32,6 @@ spot error table).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -42,6 +41,7 @@ from typing import Any, Final
 import msgspec
 from aiohttp import web
 
+from ._answer_race import answer_after_pushes
 from ._gateway import Gateway, GatewayError
 from ._ledger import MS, Q8, Account
 from ._market import SPOT_FEE, ZERO, SpotBalance, SpotOrder, fmt, split_symbol
@@ -97,9 +97,7 @@ def add_spot_routes(sim: Gateway, app: web.Application) -> None:
                 _log.exception("spot REST %s %s failed", request.method, request.path)
                 return sim._error(GatewayError("500000", 500))
             if json_body:
-                # The order's pushes are queued on the sockets already: let their writers
-                # run before the answer goes out, so that they race it as on the exchange.
-                await asyncio.sleep(0)
+                await answer_after_pushes(sim, acct.name)
             return sim._ok(data)
 
         return handler

@@ -32,7 +32,6 @@ position are the ``O``/``U`` of its Pro pushes, so a client can order the two.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import weakref
@@ -44,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Final
 import msgspec
 from aiohttp import web
 
+from ._answer_race import answer_after_pushes
 from ._gateway import GatewayError
 from ._market import (
     MMR,
@@ -625,9 +625,7 @@ def add_uta_routes(sim: Simulator, app: web.Application) -> None:
                 _log.exception("UTA REST %s %s failed", request.method, request.path)
                 return sim._error(GatewayError("500000", 500))
             if json_body:
-                # The order's pushes are queued on the sockets already: let their writers
-                # run before the answer goes out, so they race it as on the exchange.
-                await asyncio.sleep(0)
+                await answer_after_pushes(sim, acct.name)
             return sim._ok(data)
 
         return handler
