@@ -287,6 +287,16 @@ class Simulator(Gateway):
         self._by_key[creds.api_key] = sim_account
         return creds
 
+    def revoke_key(self, account: str) -> None:
+        """Delete ``account``'s API key, as a user can on the exchange: every later REST call
+        and token request with it is refused with ``400003`` (sockets already open stay
+        open until they reconnect). The account and its books stay.
+
+        Raises:
+            KeyError: no such account.
+        """
+        self._by_key.pop(self.accounts[account].credentials.api_key, None)
+
     def _app(self) -> web.Application:
         return web.Application(middlewares=[self._json_errors])
 

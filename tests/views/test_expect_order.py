@@ -482,7 +482,7 @@ async def test_a_fatal_error_during_the_wait_is_raised(
     client_oid = oid()
     async with expect(streams, SPOT, client_oid) as order:
         await resting(streams, SPOT, client_oid, order)
-        del sim._by_key[sim.accounts["demo"].credentials.api_key]  # the key is deleted
+        sim.revoke_key("demo")  # the key is deleted
         sim.faults.drop("spot")
         with pytest.raises(AuthError) as info:
             async with asyncio.timeout(HANG):

@@ -973,7 +973,7 @@ async def test_a_key_revoked_while_the_view_runs_ends_it_with_an_error(
     rec = Recorder()
     view.subscribe(rec.on_next, rec.on_error)
     await until(lambda: view.synced)
-    del sim._by_key[creds.api_key]  # the key is deleted on the exchange
+    sim.revoke_key("demo")  # the key is deleted on the exchange
     sim.faults.drop("spot")  # the next token call and snapshot are refused
     await until(lambda: bool(rec.errors))
     assert len(rec.errors) == 1 and isinstance(rec.errors[0], AuthError)
