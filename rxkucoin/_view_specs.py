@@ -1,4 +1,5 @@
-"""What each live view reads: its pushes, its REST snapshot, and how both become records.
+"""What the spot and futures views read: their pushes, their REST snapshots, and how both
+become records (the UTA views are in `_view_specs_uta`).
 
 Versions (see `_view_state`). An order only moves forward, so its version is its progress:
 ``(done, filled size, event rank, time)``, the rank being ``received`` < ``open`` <
@@ -19,15 +20,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ._live_view import ViewSpec
 from ._view_models import Balance, OpenOrder, Position, to_decimal
-from ._view_state import Update, Version, answer_version, snapshot_version
+from ._view_state import Update, Version, answer_version
 from .keys import WsKey
 from .models import (
     FuturesOrderChange,
     FuturesPositionChange,
     FuturesPositionMarkPrice,
-    ProBalance,
-    ProOrder,
-    ProPosition,
     SpotBalanceChange,
     SpotOrderChange,
 )
@@ -37,13 +35,15 @@ if TYPE_CHECKING:
     from ._rest_api import KucoinRest
 
 __all__ = (
+    "PRO_FINAL",
+    "PRO_OPEN",
     "futures_open_orders",
     "futures_positions",
+    "order_gone",
+    "order_version",
+    "pro_rank",
     "spot_balances",
     "spot_open_orders",
-    "uta_balances",
-    "uta_open_orders",
-    "uta_positions",
 )
 
 MS: Final = 1_000_000
@@ -59,18 +59,18 @@ _RANK: Final = {
 }
 _DONE: Final = frozenset({"filled", "canceled", "cancel"})
 #: Pro order status codes (``os``) of an order that is on the book: live, partially filled.
-_PRO_OPEN: Final = frozenset({2, 4})
+PRO_OPEN: Final = frozenset({2, 4})
 #: Pro order status codes after which the order can never come back.
-_PRO_FINAL: Final = frozenset({3, 5, 6})
+PRO_FINAL: Final = frozenset({3, 5, 6})
 
 OrderKey = str
 
 
-def _order_version(done: bool, filled: Decimal | None, rank: int, ns: int | None) -> Version:
+def order_version(done: bool, filled: Decimal | None, rank: int, ns: int | None) -> Version:
     return (int(done), filled if filled is not None else _ZERO, rank, ns or 0)
 
 
-def _order_gone(_as_of: int) -> Version:
+def order_gone(_as_of: int) -> Version:
     return (1,)  # an order that left the open list is done: nothing brings it back
 
 
@@ -83,11 +83,11 @@ _TRADE_EVENTS: Final = frozenset({"trade", "trade_hf"})
 def _record_version(filled: Decimal | None, updated_ms: int | None) -> Version:
     """A Classic REST order record (open, so not done) as a version of its progress."""
     rank = 2 if filled else 1
-    return _order_version(False, filled, rank, None if updated_ms is None else updated_ms * MS)
+    return order_version(False, filled, rank, None if updated_ms is None else updated_ms * MS)
 
 
-def _pro_rank(code: int | None) -> int:
-    return 3 if code in _PRO_FINAL else 2 if code == 4 else 1
+def pro_rank(code: int | None) -> int:
+    return 3 if code in PRO_FINAL else 2 if code == 4 else 1
 
 
 # ------------------------------------------------------------------ spot
@@ -98,7 +98,7 @@ def _spot_order_update(push: Any, _seq: int) -> Update[OrderKey, OpenOrder] | No
         return None
     kind = push.type.lower()
     done = kind in _DONE or push.status == "done"
-    version = _order_version(done, push.filled_size, _RANK.get(kind, 2), push.ts)
+    version = order_version(done, push.filled_size, _RANK.get(kind, 2), push.ts)
     if done:
         return Update(push.order_id, None, version, time_ns=push.ts)
     order = OpenOrder(
@@ -148,7 +148,7 @@ spot_open_orders: ViewSpec[OrderKey, OpenOrder] = ViewSpec(
     _stream_spot_orders,
     _spot_order_update,
     _spot_open_orders_snapshot,
-    _order_gone,
+    order_gone,
 )
 
 
@@ -193,7 +193,7 @@ def _futures_order_update(push: Any, _seq: int) -> Update[OrderKey, OpenOrder] |
         return None
     kind = push.type.lower()
     done = kind in _DONE or push.status == "done"
-    version = _order_version(done, push.filled_size, _RANK.get(kind, 2), push.ts)
+    version = order_version(done, push.filled_size, _RANK.get(kind, 2), push.ts)
     if done:
         return Update(push.order_id, None, version, time_ns=push.ts)
     order = OpenOrder(
@@ -243,7 +243,7 @@ futures_open_orders: ViewSpec[OrderKey, OpenOrder] = ViewSpec(
     _stream_futures_orders,
     _futures_order_update,
     _futures_open_orders_snapshot,
-    _order_gone,
+    order_gone,
 )
 
 
@@ -314,162 +314,4 @@ futures_positions: ViewSpec[str, Position] = ViewSpec(
     _stream_futures_positions,
     _futures_position_update,
     _futures_positions_snapshot,
-)
-
-
-# ------------------------------------------------------------------ UTA (Pro)
-
-
-def _pro_order_update(push: Any, _seq: int) -> Update[OrderKey, OpenOrder] | None:
-    if not isinstance(push, ProOrder):
-        return None
-    code = push.status_code
-    done = code is not None and code not in _PRO_OPEN
-    version = _order_version(done, push.filled_quantity, _pro_rank(code), push.updated_ns)
-    if done:
-        return Update(push.order_id, None, version, time_ns=push.updated_ns)
-    order = OpenOrder(
-        push.order_id,
-        push.symbol,
-        push.side,
-        push.order_type,
-        push.price,
-        push.quantity,
-        push.filled_quantity,
-        push.client_oid,
-        push.updated_ns,
-    )
-    return Update(push.order_id, order, version, time_ns=push.updated_ns)
-
-
-def uta_open_orders(trade_type: str) -> ViewSpec[OrderKey, OpenOrder]:
-    """The open orders of one UTA trade type (``SPOT``, ``FUTURES``...)."""
-
-    async def snapshot(rest: KucoinRest) -> Iterable[tuple[OrderKey, OpenOrder, Version | None]]:
-        return [
-            (
-                o.order_id,
-                OpenOrder(
-                    o.order_id,
-                    o.symbol,
-                    o.side,
-                    o.order_type,
-                    o.price,
-                    o.size,
-                    o.filled_size,
-                    o.client_oid,
-                    o.updated_ns,
-                ),
-                _order_version(
-                    o.status_code in _PRO_FINAL,
-                    o.filled_size,
-                    _pro_rank(o.status_code),
-                    o.updated_ns,
-                ),
-            )
-            for o in await rest.uta_open_orders(trade_type)
-        ]
-
-    def stream(streams: KucoinStreams) -> Any:
-        return streams.pro_orders(trade_type)
-
-    return ViewSpec(
-        f"UTA {trade_type} open orders",
-        WsKey.PRIVATE_PRO_V2,
-        stream,
-        _pro_order_update,
-        snapshot,
-        _order_gone,
-    )
-
-
-def _pro_balance_update(push: Any, seq: int) -> Update[str, Balance] | None:
-    if not isinstance(push, ProBalance):
-        return None
-    balance = Balance(
-        push.currency, push.balance, push.available, push.hold, push.liability, push.updated_ns
-    )
-    version = None if push.updated_ns is None else (push.updated_ns, seq)
-    return Update(push.currency, balance, version, time_ns=push.updated_ns)
-
-
-def uta_balances(account_type: str = "UNIFIED") -> ViewSpec[str, Balance]:
-    """The balances of the unified account."""
-
-    async def snapshot(rest: KucoinRest) -> Iterable[tuple[str, Balance, Version | None]]:
-        return [
-            (
-                b.currency,
-                Balance(b.currency, b.balance, b.available, b.hold, b.liability),
-                None,
-            )
-            for b in (await rest.uta_balance()).currencies
-        ]
-
-    def stream(streams: KucoinStreams) -> Any:
-        return streams.pro_balance(account_type)
-
-    return ViewSpec(
-        f"UTA {account_type} balances", WsKey.PRIVATE_PRO_V2, stream, _pro_balance_update, snapshot
-    )
-
-
-def _pro_position_update(push: Any, seq: int) -> Update[str, Position] | None:
-    if not isinstance(push, ProPosition):
-        return None
-    version = None if push.updated_ns is None else (push.updated_ns, seq)
-    if push.quantity is not None and push.quantity == 0:
-        return Update(push.symbol, None, version, time_ns=push.updated_ns)
-    position = Position(
-        push.symbol,
-        push.margin_mode,
-        push.quantity,
-        push.entry_price,
-        push.mark_price,
-        push.unrealised_pnl,
-        push.realised_pnl,
-        push.liquidation_price,
-        push.leverage,
-        push.updated_ns,
-    )
-    return Update(
-        push.symbol, position, version, patch=push.quantity is None, time_ns=push.updated_ns
-    )
-
-
-async def _uta_positions_snapshot(
-    rest: KucoinRest,
-) -> Iterable[tuple[str, Position, Version | None]]:
-    return [
-        (
-            p.symbol,
-            Position(
-                p.symbol,
-                p.margin_mode,
-                p.size,
-                p.entry_price,
-                p.mark_price,
-                p.unrealised_pnl,
-                p.realised_pnl,
-                p.liquidation_price,
-                p.leverage,
-                p.updated_ns,
-            ),
-            snapshot_version(p.updated_ns),
-        )
-        for p in await rest.uta_positions()
-        if p.size
-    ]
-
-
-def _stream_pro_positions(streams: KucoinStreams) -> Any:
-    return streams.pro_positions()
-
-
-uta_positions: ViewSpec[str, Position] = ViewSpec(
-    "UTA positions",
-    WsKey.PRIVATE_PRO_V2,
-    _stream_pro_positions,
-    _pro_position_update,
-    _uta_positions_snapshot,
 )

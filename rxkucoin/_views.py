@@ -6,6 +6,7 @@ import asyncio
 from typing import Any, Literal
 
 from . import _view_specs as specs
+from . import _view_specs_uta as uta_specs
 from ._expect import ExpectedOrder, OrderAccount
 from ._live_view import LiveView, ViewSpec
 from ._typed_streams import TypedStreams
@@ -58,7 +59,7 @@ class AccountViews(TypedStreams):
         elif account == "futures":
             spec = specs.futures_open_orders
         elif account == "uta":
-            spec = specs.uta_open_orders(trade_type.upper())
+            spec = uta_specs.uta_open_orders(trade_type.upper())
         else:
             raise ValueError(f"open_orders: unknown account {account!r}")
         return self._view(spec, check_every)
@@ -74,7 +75,7 @@ class AccountViews(TypedStreams):
         if account == "spot":
             spec: ViewSpec[Any, Any] = specs.spot_balances
         elif account == "uta":
-            spec = specs.uta_balances()
+            spec = uta_specs.uta_balances()
         else:
             raise ValueError(f"balances: unknown account {account!r}")
         return self._view(spec, check_every)
@@ -90,7 +91,7 @@ class AccountViews(TypedStreams):
         if account == "futures":
             spec: ViewSpec[Any, Any] = specs.futures_positions
         elif account == "uta":
-            spec = specs.uta_positions
+            spec = uta_specs.uta_positions
         else:
             raise ValueError(f"positions: unknown account {account!r}")
         return self._view(spec, check_every)
