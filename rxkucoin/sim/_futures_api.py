@@ -28,16 +28,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-import msgspec
 from aiohttp import web
 
-from ._answer_race import answer_after_pushes
 from ._gateway import Gateway, GatewayError
 from ._market import FuturesOrder, StopOrder
+from ._order_routes import param_error, router
 
 __all__ = ("add_futures_routes",)
 
@@ -53,8 +52,7 @@ _MARGIN_MSG: Final = (
 )
 
 
-def _param(msg: str) -> GatewayError:
-    return GatewayError("400100", 400, msg)
+_param = param_error
 
 
 def _not_found() -> GatewayError:
@@ -65,32 +63,11 @@ def _not_cancelable() -> GatewayError:
     return GatewayError("100004", 400, "Order is in not cancelable state")
 
 
-Action = Callable[[str, web.Request, Any], Any]
-
-
 def add_futures_routes(sim: Gateway, app: web.Application) -> None:
     """Register the futures order entry, lookups and listings on the futures host's app."""
     api = _FuturesApi(sim)
 
-    def route(
-        action: Action, *, json_body: bool = False
-    ) -> Callable[[web.Request], Awaitable[web.Response]]:
-        async def handler(request: web.Request) -> web.Response:
-            body = await request.text()
-            try:
-                acct = sim._verify_request(request, body)
-                payload = _json_object(body) if json_body else None
-                data = action(acct.name, request, payload)
-            except GatewayError as e:
-                return sim._error(e)
-            except Exception:
-                _log.exception("futures REST %s %s failed", request.method, request.path)
-                return sim._error(GatewayError("500000", 500))
-            if json_body:
-                await answer_after_pushes(sim, acct.name)
-            return sim._ok(data)
-
-        return handler
+    route = router(sim, "futures")
 
     app.router.add_get("/api/v1/orders", route(api.list_orders))
     app.router.add_post("/api/v1/orders", route(api.place, json_body=True))
@@ -100,16 +77,6 @@ def add_futures_routes(sim: Gateway, app: web.Application) -> None:
     app.router.add_delete("/api/v1/orders/client-order/{clientOid}", route(api.cancel_by_client))
     app.router.add_get("/api/v1/stopOrders", route(api.list_stop_orders))
     app.router.add_get("/api/v1/positions", route(api.positions))
-
-
-def _json_object(body: str) -> dict[str, Any]:
-    try:
-        value = msgspec.json.decode(body) if body else None
-    except msgspec.DecodeError:
-        raise _param("the request body is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise _param("the request body must be a JSON object")
-    return value
 
 
 def _page(query: Mapping[str, str]) -> tuple[int, int]:

@@ -34,17 +34,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any, Final
 
-import msgspec
 from aiohttp import web
 
-from ._answer_race import answer_after_pushes
 from ._gateway import Gateway, GatewayError
 from ._ledger import MS, Q8, Account
 from ._market import SPOT_FEE, ZERO, SpotBalance, SpotOrder, fmt, split_symbol
+from ._order_routes import param_error, router
 from ._spot import InsufficientBalance
 
 __all__ = ("add_spot_routes",)
@@ -64,11 +63,8 @@ _ISOLATED_STATUS: Final = {
     "IN_LIQUIDATION": "LIQUIDATION",
 }
 
-Action = Callable[[str, web.Request, Any], Any]
 
-
-def _param(msg: str) -> GatewayError:
-    return GatewayError("400100", 400, msg)
+_param = param_error
 
 
 def _not_found() -> GatewayError:
@@ -82,25 +78,7 @@ def _not_cancelable() -> GatewayError:
 def add_spot_routes(sim: Gateway, app: web.Application) -> None:
     """Register the spot order entry, order lookups, stop orders and margin accounts."""
 
-    def route(
-        action: Action, *, json_body: bool = False
-    ) -> Callable[[web.Request], Awaitable[web.Response]]:
-        async def handler(request: web.Request) -> web.Response:
-            body = await request.text()
-            try:
-                acct = sim._verify_request(request, body)
-                payload = _json_object(body) if json_body else None
-                data = action(acct.name, request, payload)
-            except GatewayError as e:
-                return sim._error(e)
-            except Exception:
-                _log.exception("spot REST %s %s failed", request.method, request.path)
-                return sim._error(GatewayError("500000", 500))
-            if json_body:
-                await answer_after_pushes(sim, acct.name)
-            return sim._ok(data)
-
-        return handler
+    route = router(sim, "spot")
 
     api = _SpotApi(sim)
     app.router.add_get("/api/v1/hf/orders/active/symbols", route(api.active_symbols))
@@ -115,16 +93,6 @@ def add_spot_routes(sim: Gateway, app: web.Application) -> None:
 
 
 # -- request parsing -------------------------------------------------------------------------
-
-
-def _json_object(body: str) -> dict[str, Any]:
-    try:
-        value = msgspec.json.decode(body) if body else None
-    except msgspec.DecodeError:
-        raise _param("the request body is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise _param("the request body must be a JSON object")
-    return value
 
 
 def _required(source: Mapping[str, Any], name: str) -> str:

@@ -40,10 +40,8 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Final
 
-import msgspec
 from aiohttp import web
 
-from ._answer_race import answer_after_pushes
 from ._gateway import GatewayError
 from ._market import (
     MMR,
@@ -56,6 +54,7 @@ from ._market import (
     fmt,
     split_symbol,
 )
+from ._order_routes import param_error, router
 from ._spot import InsufficientBalance
 
 if TYPE_CHECKING:
@@ -108,8 +107,7 @@ class _Extras:
 _EXTRAS: weakref.WeakKeyDictionary[Engine, dict[str, _Extras]] = weakref.WeakKeyDictionary()
 
 
-def _param(msg: str) -> GatewayError:
-    return GatewayError("400100", 400, msg)
+_param = param_error
 
 
 def _not_exist() -> GatewayError:
@@ -266,16 +264,6 @@ def uta_position_data(pos: Position, mark: Decimal) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ request checks
-
-
-def _json_object(body: str) -> dict[str, Any]:
-    try:
-        value = msgspec.json.decode(body) if body else None
-    except msgspec.DecodeError:
-        raise _param("the request body is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise _param("the request body must be a JSON object")
-    return value
 
 
 def _trade_type(value: Any) -> str:
@@ -603,32 +591,21 @@ class _UtaApi:
 
 # ------------------------------------------------------------------ routes
 
-Action = Callable[[str, Mapping[str, str], Any], Any]
+QueryAction = Callable[[str, Mapping[str, str], Any], Any]
 
 
 def add_uta_routes(sim: Simulator, app: web.Application) -> None:
     """Register the UTA REST routes on the spot host's app (see the module doc)."""
     api = _UtaApi(sim)
 
-    def route(
-        action: Action, *, json_body: bool = False
-    ) -> Callable[[web.Request], Awaitable[web.Response]]:
-        async def handler(request: web.Request) -> web.Response:
-            body = await request.text()
-            try:
-                acct = sim._verify_request(request, body)
-                payload = _json_object(body) if json_body else None
-                data = action(acct.name, request.query, payload)
-            except GatewayError as e:
-                return sim._error(e)
-            except Exception:
-                _log.exception("UTA REST %s %s failed", request.method, request.path)
-                return sim._error(GatewayError("500000", 500))
-            if json_body:
-                await answer_after_pushes(sim, acct.name)
-            return sim._ok(data)
+    signed = router(sim, "UTA")
 
-        return handler
+    def route(
+        action: QueryAction, *, json_body: bool = False
+    ) -> Callable[[web.Request], Awaitable[web.Response]]:
+        return signed(
+            lambda name, request, body: action(name, request.query, body), json_body=json_body
+        )
 
     v2 = "/api/ua/v2"
     app.router.add_get(f"{v2}/account/mode", route(api.account_mode))
