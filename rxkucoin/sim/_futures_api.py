@@ -29,14 +29,16 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 
 from aiohttp import web
 
 from ._gateway import Gateway, GatewayError
 from ._market import FuturesOrder, StopOrder
+from ._order_routes import flag as _flag
 from ._order_routes import param_error, router
+from ._order_routes import positive as _positive
 
 __all__ = ("add_futures_routes",)
 
@@ -119,27 +121,6 @@ def _size(value: Any) -> int:
     if size <= 0:
         raise _param("size must be a positive integer number of contracts")
     return size
-
-
-def _positive(name: str, value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise _param(f"{name} must be a positive number")
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise _param(f"{name} must be a positive number") from None
-    if not number.is_finite() or number <= 0:
-        raise _param(f"{name} must be a positive number")
-    return number
-
-
-def _flag(body: Mapping[str, Any], name: str) -> bool:
-    value = body.get(name, False)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise _param(f"{name} must be true or false")
-    return value
 
 
 def _choice(body: Mapping[str, Any], name: str, allowed: tuple[str, ...], default: str) -> str:

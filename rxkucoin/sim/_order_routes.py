@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
@@ -23,7 +24,16 @@ from ._gateway import GatewayError
 if TYPE_CHECKING:
     from ._gateway import Gateway
 
-__all__ = ("PUSHES_FIRST", "Action", "answer_after_pushes", "json_object", "param_error", "router")
+__all__ = (
+    "PUSHES_FIRST",
+    "Action",
+    "answer_after_pushes",
+    "flag",
+    "json_object",
+    "param_error",
+    "positive",
+    "router",
+)
 
 _log = logging.getLogger("rxkucoin.sim._server")
 
@@ -61,6 +71,32 @@ async def answer_after_pushes(sim: Any, account: str) -> None:
 def param_error(msg: str) -> GatewayError:
     """KuCoin's parameter error (``400100``, HTTP 400) with ``msg`` naming the parameter."""
     return GatewayError("400100", 400, msg)
+
+
+def positive(name: str, value: Any, *, floats: bool = True) -> Decimal:
+    """A positive finite number given as a string or a JSON number (``floats=False``: only
+    an integer or a string, as UTA order entry takes them)."""
+    kinds: tuple[type, ...] = (int, float, str) if floats else (int, str)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        hint = "" if floats else " in a string"
+        raise param_error(f"{name} must be a positive number{hint}")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise param_error(f"{name} must be a positive number") from None
+    if not number.is_finite() or number <= 0:
+        raise param_error(f"{name} must be a positive number")
+    return number
+
+
+def flag(body: Mapping[str, Any], name: str) -> bool:
+    """A boolean member of a request body (absent or ``null``: false)."""
+    value = body.get(name, False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise param_error(f"{name} must be true or false")
+    return value
 
 
 def json_object(body: str) -> dict[str, Any]:

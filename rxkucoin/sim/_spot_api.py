@@ -35,7 +35,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 from typing import Any, Final
 
 from aiohttp import web
@@ -43,7 +43,9 @@ from aiohttp import web
 from ._gateway import Gateway, GatewayError
 from ._ledger import MS, Q8, Account
 from ._market import SPOT_FEE, ZERO, SpotBalance, SpotOrder, fmt, split_symbol
+from ._order_routes import flag as _flag
 from ._order_routes import param_error, router
+from ._order_routes import positive as _positive
 from ._spot import InsufficientBalance
 
 __all__ = ("add_spot_routes",)
@@ -112,27 +114,6 @@ def _choice(source: Mapping[str, Any], name: str, allowed: Iterable[str], defaul
     if value not in allowed:
         raise _param(f"{name} must be one of {', '.join(allowed)}")
     return str(value)
-
-
-def _positive(name: str, value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise _param(f"{name} must be a positive number")
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise _param(f"{name} must be a positive number") from None
-    if not number.is_finite() or number <= 0:
-        raise _param(f"{name} must be a positive number")
-    return number
-
-
-def _flag(source: Mapping[str, Any], name: str) -> bool:
-    value = source.get(name, False)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise _param(f"{name} must be true or false")
-    return value
 
 
 def _integer(query: Mapping[str, str], name: str, default: int | None) -> int | None:

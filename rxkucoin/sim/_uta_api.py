@@ -37,7 +37,7 @@ import re
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
@@ -54,7 +54,8 @@ from ._market import (
     fmt,
     split_symbol,
 )
-from ._order_routes import param_error, router
+from ._order_routes import flag as _flag
+from ._order_routes import param_error, positive, router
 from ._spot import InsufficientBalance
 
 if TYPE_CHECKING:
@@ -108,6 +109,10 @@ _EXTRAS: weakref.WeakKeyDictionary[Engine, dict[str, _Extras]] = weakref.WeakKey
 
 
 _param = param_error
+
+
+def _positive_str(name: str, value: Any) -> Decimal:
+    return positive(name, value, floats=False)
 
 
 def _not_exist() -> GatewayError:
@@ -287,27 +292,6 @@ def _choice(source: Mapping[str, Any], name: str, allowed: Iterable[str], defaul
     return str(value)
 
 
-def _positive(name: str, value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise _param(f"{name} must be a positive number in a string")
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise _param(f"{name} must be a positive number") from None
-    if not number.is_finite() or number <= 0:
-        raise _param(f"{name} must be a positive number")
-    return number
-
-
-def _flag(body: Mapping[str, Any], name: str) -> bool:
-    value = body.get(name, False)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise _param(f"{name} must be true or false")
-    return value
-
-
 def _symbol(source: Mapping[str, Any]) -> str:
     symbol = source.get("symbol")
     if not isinstance(symbol, str) or not symbol:
@@ -473,8 +457,8 @@ class _UtaApi:
             for o in self._orders(account, kind)
         ):
             raise _param(f"clientOid {client_oid} is already used")
-        size = _positive("size", body.get("size"))
-        price = _positive("price", body.get("price")) if order_type == "limit" else None
+        size = _positive_str("size", body.get("size"))
+        price = _positive_str("price", body.get("price")) if order_type == "limit" else None
         order: Order
         if trade_type == "FUTURES":
             order = self._place_futures(
