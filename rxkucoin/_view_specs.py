@@ -93,21 +93,24 @@ def pro_rank(code: int | None) -> int:
 # ------------------------------------------------------------------ spot
 
 
-def _spot_order_update(push: Any, _seq: int) -> Update[OrderKey, OpenOrder] | None:
-    if not isinstance(push, SpotOrderChange):
-        return None
+def _classic_order_update(
+    push: SpotOrderChange | FuturesOrderChange,
+) -> Update[OrderKey, OpenOrder]:
     kind = push.type.lower()
     done = kind in _DONE or push.status == "done"
     version = order_version(done, push.filled_size, _RANK.get(kind, 2), push.ts)
     if done:
         return Update(push.order_id, None, version, time_ns=push.ts)
+    size = push.size
+    if size is None and isinstance(push, SpotOrderChange):
+        size = push.origin_size
     order = OpenOrder(
         push.order_id,
         push.symbol,
         push.side,
         push.order_type,
         push.price,
-        push.size if push.size is not None else push.origin_size,
+        size,
         push.filled_size,
         push.client_oid,
         push.ts,
@@ -115,24 +118,41 @@ def _spot_order_update(push: Any, _seq: int) -> Update[OrderKey, OpenOrder] | No
     return Update(push.order_id, order, version, time_ns=push.ts)
 
 
+def _classic_order_record(
+    order_id: str,
+    symbol: str,
+    side: str | None,
+    type_: str | None,
+    price: Decimal | None,
+    size: Decimal | None,
+    filled: Decimal | None,
+    client_oid: str | None,
+    updated_ms: int | None,
+) -> tuple[OrderKey, OpenOrder, Version | None]:
+    """An open order from a Classic REST record (times in ms), with its version."""
+    ns = None if updated_ms is None else updated_ms * MS
+    record = OpenOrder(order_id, symbol, side, type_, price, size, filled, client_oid, ns)
+    return order_id, record, _record_version(filled, updated_ms)
+
+
+def _spot_order_update(push: Any, _seq: int) -> Update[OrderKey, OpenOrder] | None:
+    return _classic_order_update(push) if isinstance(push, SpotOrderChange) else None
+
+
 async def _spot_open_orders_snapshot(
     rest: KucoinRest,
 ) -> Iterable[tuple[OrderKey, OpenOrder, Version | None]]:
     return [
-        (
+        _classic_order_record(
             o.id,
-            OpenOrder(
-                o.id,
-                o.symbol,
-                o.side,
-                o.type,
-                o.price,
-                o.size,
-                o.deal_size,
-                o.client_oid,
-                None if o.last_updated_at is None else o.last_updated_at * MS,
-            ),
-            _record_version(o.deal_size, o.last_updated_at),
+            o.symbol,
+            o.side,
+            o.type,
+            o.price,
+            o.size,
+            o.deal_size,
+            o.client_oid,
+            o.last_updated_at,
         )
         for o in await rest.spot_open_orders()
     ]
@@ -189,45 +209,23 @@ spot_balances: ViewSpec[str, Balance] = ViewSpec(
 
 
 def _futures_order_update(push: Any, _seq: int) -> Update[OrderKey, OpenOrder] | None:
-    if not isinstance(push, FuturesOrderChange):
-        return None
-    kind = push.type.lower()
-    done = kind in _DONE or push.status == "done"
-    version = order_version(done, push.filled_size, _RANK.get(kind, 2), push.ts)
-    if done:
-        return Update(push.order_id, None, version, time_ns=push.ts)
-    order = OpenOrder(
-        push.order_id,
-        push.symbol,
-        push.side,
-        push.order_type,
-        push.price,
-        push.size,
-        push.filled_size,
-        push.client_oid,
-        push.ts,
-    )
-    return Update(push.order_id, order, version, time_ns=push.ts)
+    return _classic_order_update(push) if isinstance(push, FuturesOrderChange) else None
 
 
 async def _futures_open_orders_snapshot(
     rest: KucoinRest,
 ) -> Iterable[tuple[OrderKey, OpenOrder, Version | None]]:
     return [
-        (
+        _classic_order_record(
             o.id,
-            OpenOrder(
-                o.id,
-                o.symbol,
-                o.side,
-                o.type,
-                to_decimal(o.price),
-                to_decimal(o.size),
-                to_decimal(o.filled_size),
-                o.client_oid,
-                None if o.updated_at is None else o.updated_at * MS,
-            ),
-            _record_version(to_decimal(o.filled_size), o.updated_at),
+            o.symbol,
+            o.side,
+            o.type,
+            to_decimal(o.price),
+            to_decimal(o.size),
+            to_decimal(o.filled_size),
+            o.client_oid,
+            o.updated_at,
         )
         for o in await rest.futures_open_orders()
     ]
