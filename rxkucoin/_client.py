@@ -1,5 +1,6 @@
-"""`KucoinStreams`: the object a user holds. It owns the aiohttp session, the scheduler and
-one connection per WsKey, and hands out the hot topic Observables."""
+"""`KucoinStreams`: the object a user holds. It owns the aiohttp session (unless the caller
+shares one), the scheduler and one connection per WsKey, and hands out the hot topic
+Observables."""
 
 from __future__ import annotations
 
@@ -78,10 +79,19 @@ class KucoinStreams(AccountViews):
         blocked_threshold: a subscriber holding the event loop longer than this many
             seconds is reported (a ``blocked`` event naming the topic, and a WARNING);
             ``None`` turns the watchdog off.
+        http: an `aiohttp.ClientSession` that you own, to share between clients (one
+            client per account, say). The client uses it for its tokens, sockets and REST
+            calls but never closes it: `aclose` leaves it open, and closing it is up to
+            you, after the clients that use it. Create it on the loop that runs the
+            clients. When it is closed under a client, that client's sockets die and its
+            streams error with `ClientClosed`, as do new streams and `rest`. ``None`` (the
+            default): the client opens a session of its own and closes it in `aclose`.
 
     Any thread may build streams and subscribe or dispose them: the work is carried out on
     the loop the client was entered on, and every subscriber (of a topic stream, of
-    `state` or of `events`) is called on that loop's thread.
+    `state` or of `events`) is called on that loop's thread. Several clients (one per
+    account) may run on one loop, each with its own sockets, and share one ``http``
+    session.
     """
 
     def __init__(
@@ -98,6 +108,7 @@ class KucoinStreams(AccountViews):
         close_timeout: float = 2.0,
         max_attempts: int | None = None,
         blocked_threshold: float | None = 0.5,
+        http: aiohttp.ClientSession | None = None,
     ) -> None:
         for name, value in (
             ("rest_timeout", rest_timeout),
@@ -124,6 +135,7 @@ class KucoinStreams(AccountViews):
         self._blocked_threshold = blocked_threshold
         self._watchdog: LoopWatchdog[tuple[Connection, str]] | None = None
         self._http: aiohttp.ClientSession | None = None
+        self._shared_http = http  # the caller's: used, never closed
         self._scheduler: AsyncIOScheduler | None = None
         self._rest: KucoinRest | None = None
         # Written from any thread without a lock: every access is one dict operation
@@ -142,7 +154,9 @@ class KucoinStreams(AccountViews):
     async def __aenter__(self) -> KucoinStreams:
         loop = self._loop = asyncio.get_running_loop()
         self._closed = False
-        self._http = aiohttp.ClientSession()
+        if self._shared_http is not None and self._shared_http.closed:
+            raise ClientClosed("the aiohttp session given as http= is already closed")
+        self._http = self._shared_http if self._shared_http is not None else aiohttp.ClientSession()
         self._scheduler = AsyncIOScheduler(loop)
         self._rest = self._rest_client(self._http)
         if self._blocked_threshold is not None:
@@ -183,7 +197,8 @@ class KucoinStreams(AccountViews):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close every socket and the HTTP session, in bounded time.
+        """Close every socket and the HTTP session (unless it was given as ``http``),
+        in bounded time.
 
         Every stream this client handed out completes (``on_completed``; an ``async for``
         over one ends), without unsubscribing its topics first. Each socket gets
@@ -211,7 +226,7 @@ class KucoinStreams(AccountViews):
                     self._close_timeout,
                 )
         http, self._http = self._http, None
-        if http is not None:
+        if http is not None and http is not self._shared_http:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(CLOSE_MARGIN / 2):
                     await http.close()
@@ -239,6 +254,8 @@ class KucoinStreams(AccountViews):
             raise ClientClosed("this KucoinStreams is closed")
         if self._http is None or self._rest is None or self._scheduler is None:
             raise RuntimeError("use KucoinStreams inside `async with`")
+        if self._http.closed:
+            raise ClientClosed("the aiohttp session this KucoinStreams uses was closed")
 
     async def ready(
         self,
