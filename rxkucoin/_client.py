@@ -83,9 +83,14 @@ class KucoinStreams(AccountViews):
             client per account, say). The client uses it for its tokens, sockets and REST
             calls but never closes it: `aclose` leaves it open, and closing it is up to
             you, after the clients that use it. Create it on the loop that runs the
-            clients. When it is closed under a client, that client's sockets die and its
-            streams error with `ClientClosed`, as do new streams and `rest`. ``None`` (the
-            default): the client opens a session of its own and closes it in `aclose`.
+            clients. Each socket holds one of the session's connections for its whole
+            life, so give it a connector without a limit
+            (``aiohttp.TCPConnector(limit=0)``) or one above all the clients' sockets
+            plus their REST calls: with aiohttp's default of 100, the 101st socket's
+            token call waits for a free connection until it times out. When the session
+            is closed under a client, that client's sockets die and its streams error
+            with `ClientClosed`, as do new streams and `rest`. ``None`` (the default):
+            the client opens a session of its own and closes it in `aclose`.
 
     Any thread may build streams and subscribe or dispose them: the work is carried out on
     the loop the client was entered on, and every subscriber (of a topic stream, of
