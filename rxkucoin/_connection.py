@@ -15,25 +15,25 @@ way in.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable
 from typing import Any, Literal
 
 import aiohttp
-import reactivex
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 from reactivex.subject import BehaviorSubject, Subject
 
-from ._affinity import on_loop
+from ._affinity import call_on_loop, running_loop
 from ._auth import Credentials
 from ._events import ConnectionEvent, ConnectionState, EventKind
 from ._registry import TopicRegistry
 from ._requests import RequestFlow
 from ._rest import RestClient
 from ._router import Router
-from ._routes import Sink
+from ._routes import TopicSink, TopicSource
 from ._session import Session
 from ._socket_life import Dialing, Live, Opened, Phase, SocketLife, SocketTimeouts
 from ._topics import TopicKey
@@ -112,6 +112,8 @@ class Connection:
             close_timeout=close_timeout,
         )
         self._router = Router(ws_key, holds=self._topics.holds, emit=self._emit)
+        self._detach = self._detach_sink  # one bound method, shared by every sink
+        self._post = functools.partial(call_on_loop, self._loop)
         self._session: Session | None = None
         self._link: abc.DisposableBase | None = None
         self._ever_live = False
@@ -173,13 +175,9 @@ class Connection:
         It may be subscribed and disposed from any thread: both are carried out on the
         client's loop, and data is always delivered on the loop's thread.
         """
-
-        def subscribe(
-            observer: abc.ObserverBase[Any], _: abc.SchedulerBase | None = None
-        ) -> abc.DisposableBase:
-            return self._attach(key, observer, with_gaps)
-
-        return on_loop(reactivex.create(subscribe), self._loop)
+        return TopicSource(
+            lambda observer: self._attach(key, observer, with_gaps), self._at_home, self._post
+        )
 
     def _attach(
         self, key: TopicKey, observer: abc.ObserverBase[Any], with_gaps: bool
@@ -189,24 +187,33 @@ class Connection:
             observer.on_error(ClientClosed(f"{key} belongs to a closed KucoinStreams"))
             return Disposable()
         route = self._router.route(key)
-        kind = "full" if with_gaps else "data"  # the sinks with gap markers, or data only
-        released = False
-
-        def release() -> None:
-            nonlocal released
-            if released:
-                return
-            released = True
-            # a new list, so that a delivery walking the old one is not disturbed
-            setattr(route, kind, [s for s in getattr(route, kind) if s is not sink])
-            if not self._closed:
-                self._release(key)
-                self._router.prune(key)
-
-        sink = Sink(observer, self._report, release)
-        setattr(route, kind, [*getattr(route, kind), sink])
+        # the sink is the subscription's disposable too: no closure per subscriber
+        sink = TopicSink(observer, self._report, route, with_gaps, self._detach)
+        if with_gaps:
+            route.full = [*route.full, sink]
+        else:
+            route.data = [*route.data, sink]
         self._acquire(key)
-        return Disposable(release)
+        return sink
+
+    def _at_home(self) -> bool:
+        return running_loop() is self._loop
+
+    def _detach_sink(self, sink: TopicSink) -> None:
+        """Take a disposed (or dropped) sink off its route; its topic may go (on the loop:
+        a dispose from another thread is carried there)."""
+        if running_loop() is not self._loop:
+            call_on_loop(self._loop, functools.partial(self._detach_sink, sink))
+            return
+        route = sink.route
+        # a new list, so that a delivery walking the old one is not disturbed
+        if sink.full:
+            route.full = [s for s in route.full if s is not sink]
+        else:
+            route.data = [s for s in route.data if s is not sink]
+        if not self._closed:
+            self._release(route.key)
+            self._router.prune(route.key)
 
     @property
     def settled(self) -> bool:

@@ -109,6 +109,7 @@ class TopicRegistry:
         self._generation = 0
         self._connected = False
         self._reported: set[TopicKey] = set()  # held topics last reported live
+        self._held_count = 0  # entries with refs: `over_capacity` is asked on every acquire
 
     # --- what is held ---------------------------------------------------------------
 
@@ -125,13 +126,16 @@ class TopicRegistry:
     @property
     def over_capacity(self) -> bool:
         """More topics are held than one socket can carry."""
-        return len(self.held) > self._capacity
+        return self._held_count > self._capacity
 
     def acquire(self, key: TopicKey) -> bool:
         """Count a subscriber; ``True`` for the topic's first one."""
         entry = self._entries.setdefault(key, _Entry())
         entry.refs += 1
-        return entry.refs == 1
+        if entry.refs > 1:
+            return False
+        self._held_count += 1
+        return True
 
     def release(self, key: TopicKey) -> bool:
         """Uncount a subscriber; ``True`` when it was the last one."""
@@ -141,6 +145,7 @@ class TopicRegistry:
         entry.refs -= 1
         if entry.refs:
             return False
+        self._held_count -= 1
         self._forget_if_done(key, entry)
         return True
 
@@ -149,6 +154,7 @@ class TopicRegistry:
         subscription the server has or may have is still unsubscribed."""
         entry = self._entries.get(key)
         if entry is not None:
+            self._held_count -= entry.refs > 0
             entry.refs = 0
             self._forget_if_done(key, entry)
 
@@ -156,6 +162,7 @@ class TopicRegistry:
         """Forget everything (the client is closing); answers still on their way are ignored."""
         self._entries.clear()
         self._reported.clear()
+        self._held_count = 0
         self._generation += 1
         self._connected = False
 
@@ -385,6 +392,7 @@ class TopicRegistry:
             delay = self._schedule_retry([entry], now)
             return Refusal(retry=(key,), delay=delay, replay=True)
         entry.refs = 0
+        self._held_count -= 1
         self._forget_if_done(key, entry)
         return Refusal(failed=(key,))
 

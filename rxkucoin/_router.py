@@ -98,7 +98,7 @@ class Router:
         """``key``'s route, made on first use."""
         route = self.routes.get(key)
         if route is None:
-            route = self.routes[key] = Route(self.ws_key, str(key))
+            route = self.routes[key] = Route(key)
             self._cache.clear()
         return route
 

@@ -1,4 +1,9 @@
-"""Delivering pushes to a topic's subscribers: the hot path, kept free of Rx machinery."""
+"""Delivering pushes to a topic's subscribers: the hot path, kept free of Rx machinery.
+
+Per-topic objects are slotted and hold no closures: an idle subscribed topic costs its
+`Route`, one `TopicSink` per subscriber (which is also the subscription's disposable) and
+the registry's entry, and all of them go when the last subscriber leaves.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from reactivex import abc
+from reactivex import Observable, abc
 
 from ._events import Gap
-from .keys import WsKey
+from ._topics import TopicKey
 from .models._base import Payload
 
-__all__ = ("Route", "Sink")
+__all__ = ("Route", "Sink", "TopicSink", "TopicSource")
 
 
 class Sink:
@@ -80,11 +85,10 @@ class Route:
         last_ns: the server time (ns) of the last push delivered, where the wire gives one.
     """
 
-    __slots__ = ("data", "full", "last_ns", "name", "outage", "ws_key")
+    __slots__ = ("data", "full", "key", "last_ns", "outage")
 
-    def __init__(self, ws_key: WsKey, name: str) -> None:
-        self.ws_key = ws_key
-        self.name = name
+    def __init__(self, key: TopicKey) -> None:
+        self.key = key
         self.data: list[Sink] = []
         self.full: list[Sink] = []
         self.outage: tuple[float, str] | None = None
@@ -110,7 +114,8 @@ class Route:
         if self.outage is None:
             return
         (start, cause), self.outage = self.outage, None
-        self.gap(Gap(self.ws_key, (self.name,), start, end, cause, last_item_ns=self.last_ns))
+        key = self.key
+        self.gap(Gap(key.ws_key, (str(key),), start, end, cause, last_item_ns=self.last_ns))
 
     def gap(self, gap: Gap) -> None:
         for sink in self.full:
@@ -125,3 +130,126 @@ class Route:
         sinks, self.data, self.full = self.data + self.full, [], []
         for sink in sinks:
             sink.on_completed()
+
+
+def _nothing() -> None:
+    pass
+
+
+class TopicSink(Sink, abc.DisposableBase):
+    """A topic subscriber's guarded sink, and the disposable its subscriber holds.
+
+    One object instead of a sink, a release closure and a `Disposable` (which carries a
+    lock): with many idle topics, the per-subscriber objects are most of their memory.
+
+    Args:
+        observer: the subscriber.
+        report: receives what the subscriber raised.
+        route: the route the sink is on.
+        full: on the route's gap-marked list (``with_gaps()``), else on its data list.
+        detach: shared by every sink of a connection; called once, on the first dispose
+            (or when the subscriber raised), to take the sink off its route.
+    """
+
+    __slots__ = ("detach", "full", "route")
+
+    def __init__(
+        self,
+        observer: abc.ObserverBase[Any],
+        report: Callable[[Exception], None],
+        route: Route,
+        full: bool,
+        detach: Callable[[TopicSink], None],
+    ) -> None:
+        super().__init__(observer, report, _nothing)  # `_drop` disposes instead
+        self.route = route
+        self.full = full
+        self.detach: Callable[[TopicSink], None] | None = detach
+
+    def dispose(self) -> None:
+        detach, self.detach = self.detach, None
+        if detach is not None:
+            detach(self)
+
+    def _drop(self, exc: Exception) -> None:
+        self.dropped = True
+        self.dispose()
+        self.report(exc)
+
+
+class TopicSource(Observable[Any]):
+    """A topic's cold source, subscribed and disposed on the connection's loop.
+
+    It does itself what `rxkucoin._affinity.on_loop` does for other Observables (work
+    asked on another thread is carried to the loop, in order; a dispose that comes before
+    its subscribe was carried out wins), without the layers that would cost each idle
+    subscriber: `Observable.subscribe` wraps every subscriber in an auto-detaching
+    observer with two locked disposables, and ``on_loop`` adds closures and a third one.
+    An observer subscribed on the loop gets its `TopicSink` as its disposable.
+
+    Args:
+        attach: ``attach(observer)`` adds the subscriber (on the loop), returns its sink.
+        at_home: whether the caller runs on the loop's thread.
+        post: runs a callable on the loop's thread, soon and in order.
+    """
+
+    def __init__(
+        self,
+        attach: Callable[[abc.ObserverBase[Any]], abc.DisposableBase],
+        at_home: Callable[[], bool],
+        post: Callable[[Callable[[], object]], None],
+    ) -> None:
+        super().__init__(lambda observer, _: self._subscribe_observer(observer))
+        self._attach = attach
+        self._at_home = at_home
+        self._post = post
+
+    def subscribe(
+        self,
+        on_next: abc.ObserverBase[Any] | abc.OnNext[Any] | None = None,
+        on_error: abc.OnError | None = None,
+        on_completed: abc.OnCompleted | None = None,
+        *,
+        scheduler: abc.SchedulerBase | None = None,
+    ) -> abc.DisposableBase:
+        if isinstance(on_next, abc.ObserverBase):  # the streams' own layers: no wrapper
+            return self._subscribe_observer(on_next)
+        return super().subscribe(on_next, on_error, on_completed, scheduler=scheduler)
+
+    def _subscribe_observer(self, observer: abc.ObserverBase[Any]) -> abc.DisposableBase:
+        if self._at_home():
+            return self._attach(observer)
+        pending = _Pending(self._attach, observer, self._post)
+        self._post(pending.attach)
+        return pending
+
+
+class _Pending(abc.DisposableBase):
+    """A subscription asked for on another thread, carried out on the loop."""
+
+    __slots__ = ("_attach", "_disposed", "_observer", "_post", "_sink")
+
+    def __init__(
+        self,
+        attach: Callable[[abc.ObserverBase[Any]], abc.DisposableBase],
+        observer: abc.ObserverBase[Any],
+        post: Callable[[Callable[[], object]], None],
+    ) -> None:
+        self._attach = attach
+        self._observer = observer
+        self._post = post
+        self._sink: abc.DisposableBase | None = None
+        self._disposed = False
+
+    def attach(self) -> None:
+        if not self._disposed:
+            self._sink = self._attach(self._observer)
+
+    def dispose(self) -> None:
+        self._disposed = True
+        self._post(self._detach)
+
+    def _detach(self) -> None:
+        sink, self._sink = self._sink, None
+        if sink is not None:
+            sink.dispose()
