@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import aiohttp
 from reactivex import Observable
@@ -78,7 +79,8 @@ class KucoinStreams(AccountViews):
             ``None`` (the default) retries for ever with backoff.
         blocked_threshold: a subscriber holding the event loop longer than this many
             seconds is reported (a ``blocked`` event naming the topic, and a WARNING);
-            ``None`` turns the watchdog off.
+            ``None`` turns the watchdog off. Clients on one loop with the same threshold
+            share one watchdog (one thread), which reports each stall once.
         http: an `aiohttp.ClientSession` that you own, to share between clients (one
             client per account, say). The client uses it for its tokens, sockets and REST
             calls but never closes it: `aclose` leaves it open, and closing it is up to
@@ -138,7 +140,7 @@ class KucoinStreams(AccountViews):
         self._close_timeout = close_timeout
         self._max_attempts = max_attempts
         self._blocked_threshold = blocked_threshold
-        self._watchdog: LoopWatchdog[tuple[Connection, str]] | None = None
+        self._watch: _SharedWatch | None = None
         self._http: aiohttp.ClientSession | None = None
         self._shared_http = http  # the caller's: used, never closed
         self._scheduler: AsyncIOScheduler | None = None
@@ -165,13 +167,7 @@ class KucoinStreams(AccountViews):
         self._scheduler = AsyncIOScheduler(loop)
         self._rest = self._rest_client(self._http)
         if self._blocked_threshold is not None:
-            self._watchdog = LoopWatchdog(
-                loop,
-                describe=self._delivering,
-                on_block=self._blocked,
-                threshold=self._blocked_threshold,
-            )
-            self._watchdog.start()
+            self._watch = _SharedWatch.join(loop, self._blocked_threshold, self)
         return self
 
     def _delivering(self) -> tuple[Connection, str] | None:
@@ -213,9 +209,9 @@ class KucoinStreams(AccountViews):
         Closing twice is harmless.
         """
         self._closed = True
-        watchdog, self._watchdog = self._watchdog, None
-        if watchdog is not None:
-            watchdog.stop()
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            watch.leave(self)
         connections = list(self._connections.copy().values())
         self._connections.clear()
         closing = {t for c in connections for t in c.close_now()}
@@ -403,6 +399,70 @@ class KucoinStreams(AccountViews):
         return on_loop(
             self.connection(ws_key).events.pipe(isolate(self._report)), self._entered_loop()
         )
+
+
+class _SharedWatch:
+    """One loop-lag watchdog per loop and threshold, shared by every client on that loop.
+
+    With one client per account, a watchdog each would cost a thread and a 50 ms loop timer
+    per client (most of the CPU of idle clients: docs/benchmarks.md) and report one stall
+    once per client. Shared, a stall is reported once, on the client whose subscriber held
+    the loop (or logged once if none did).
+    """
+
+    _watches: ClassVar[
+        weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[float, _SharedWatch]]
+    ] = weakref.WeakKeyDictionary()
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, threshold: float) -> None:
+        self._loop = loop
+        self._threshold = threshold
+        # replaced, never mutated: the watchdog's thread reads it during a stall
+        self._clients: tuple[KucoinStreams, ...] = ()
+        self._watchdog = LoopWatchdog(
+            loop, describe=self._describe, on_block=self._on_block, threshold=threshold
+        )
+        self._watchdog.start()
+
+    @classmethod
+    def join(
+        cls, loop: asyncio.AbstractEventLoop, threshold: float, client: KucoinStreams
+    ) -> _SharedWatch:
+        """The watch of ``loop`` for ``threshold`` (started if new), watching ``client``
+        too (call on the loop's thread)."""
+        watches = cls._watches.setdefault(loop, {})
+        watch = watches.get(threshold)
+        if watch is None:
+            watch = watches[threshold] = cls(loop, threshold)
+        watch._clients = (*watch._clients, client)
+        return watch
+
+    def leave(self, client: KucoinStreams) -> None:
+        """Stop watching ``client``; the last client to leave stops the watchdog."""
+        self._clients = tuple(c for c in self._clients if c is not client)
+        if self._clients:
+            return
+        self._watchdog.stop()
+        watches = self._watches.get(self._loop, {})
+        if watches.get(self._threshold) is self:
+            del watches[self._threshold]
+
+    def _describe(self) -> tuple[KucoinStreams, tuple[Connection, str]] | None:
+        for client in self._clients:
+            where = client._delivering()
+            if where is not None:
+                return client, where
+        return None
+
+    def _on_block(
+        self, seconds: float, where: tuple[KucoinStreams, tuple[Connection, str]] | None
+    ) -> None:
+        if where is None:
+            log.warning(
+                "the event loop was blocked for %.2f s (not by a stream subscriber)", seconds
+            )
+        else:
+            where[0]._blocked(seconds, where[1])
 
 
 def _log_error(exc: Exception) -> None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 
-from rxkucoin import ClientClosed, Credentials, KucoinStreams
+from rxkucoin import ClientClosed, ConnectionEvent, Credentials, KucoinStreams, WsKey
 from rxkucoin.aio import first
 from rxkucoin.sim import Simulator
 
@@ -176,3 +177,46 @@ async def test_a_closed_session_is_refused_at_once(
     streams = KucoinStreams(credentials["acct0"], endpoints=sim.endpoints, http=http)
     with pytest.raises(ClientClosed, match="already closed"):
         await streams.__aenter__()
+
+
+def watchdog_threads() -> int:
+    return sum(t.name == "rxkucoin:watchdog" and t.is_alive() for t in threading.enumerate())
+
+
+async def test_clients_on_one_loop_share_one_watchdog_that_names_the_blocking_account(
+    sim: Simulator,
+    credentials: dict[str, Credentials],
+    http: aiohttp.ClientSession,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def slow(_: object) -> None:
+        end = time.monotonic() + 0.8
+        while time.monotonic() < end:  # a strategy computing on the loop
+            pass
+
+    await until(lambda: watchdog_threads() == 0)  # those of earlier tests have ended
+    async with contextlib.AsyncExitStack() as stack:
+        clients = {
+            name: await stack.enter_async_context(
+                KucoinStreams(creds, endpoints=sim.endpoints, http=http, blocked_threshold=0.3)
+            )
+            for name, creds in credentials.items()
+        }
+        assert watchdog_threads() == 1  # one thread for the five clients
+        events: dict[str, list[ConnectionEvent]] = {name: [] for name in clients}
+        for name, streams in clients.items():
+            streams.events(WsKey.SPOT_PRIVATE_V1).subscribe(events[name].append)
+            streams.spot_balance().subscribe(slow if name == "acct3" else None)
+        await asyncio.gather(*(s.ready() for s in clients.values()))
+        sim.engine.place_spot_order("acct3", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+        await until(lambda: any(e.kind == "blocked" for e in events["acct3"]))
+        await asyncio.sleep(0.2)
+        blocked = {name: [e for e in seen if e.kind == "blocked"] for name, seen in events.items()}
+        assert len(blocked["acct3"]) == 1 and "/account/balance" in blocked["acct3"][0].detail
+        assert not any(blocked[name] for name in clients if name != "acct3")
+        warnings = [r for r in caplog.records if "blocked" in r.getMessage()]
+        assert len(warnings) == 1  # one stall, one report, whatever the number of clients
+        # the watchdog outlives a client that leaves, and stops with the last one
+        await clients["acct0"].aclose()
+        assert watchdog_threads() == 1
+    await until(lambda: watchdog_threads() == 0)
