@@ -19,8 +19,8 @@ round in the same process would measure nothing):
   over 150.
 
 Each measurement is taken with the loop-lag watchdog on (the default: one thread and one
-loop timer per client) and off (``blocked_threshold=None``). Nothing is asserted about
-speed or size: the table is printed.
+loop timer shared by the clients of the loop) and off (``blocked_threshold=None``).
+Nothing is asserted about speed or size: the table is printed.
 """
 
 from __future__ import annotations
