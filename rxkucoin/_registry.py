@@ -170,6 +170,9 @@ class TopicRegistry:
         if entry.refs == 0 and entry.server is TopicState.IDLE:
             del self._entries[key]
             self._reported.discard(key)
+            if not self._entries:  # a dict keeps its largest table: let it go with the last
+                self._entries = {}
+                self._reported = set()
 
     # --- state ----------------------------------------------------------------------
 

@@ -108,6 +108,8 @@ class Router:
         if route is not None and not route.data and not route.full:
             del self.routes[key]
             self._cache.clear()
+            if not self.routes:  # a dict keeps its largest table: let it go with the last
+                self.routes = {}
 
     def invalidate(self) -> None:
         """The held topics changed: routes are looked up afresh."""
