@@ -18,7 +18,7 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import aiohttp
@@ -33,7 +33,7 @@ from ._registry import TopicRegistry
 from ._requests import RequestFlow
 from ._rest import RestClient
 from ._router import Router
-from ._routes import TopicSink, TopicSource
+from ._routes import SinkGroup, TopicSink, TopicSource
 from ._session import Session
 from ._socket_life import Dialing, Live, Opened, Phase, SocketLife, SocketTimeouts
 from ._topics import TopicKey
@@ -178,6 +178,18 @@ class Connection:
         return TopicSource(
             lambda observer: self._attach(key, observer, with_gaps), self._at_home, self._post
         )
+
+    def streams(self, keys: Sequence[TopicKey], *, with_gaps: bool = False) -> Observable[Any]:
+        """One hot Observable of several topics (as ``merge`` of their `stream`, without a
+        merge's per-topic observers and locks: each topic gets one sink of the subscriber).
+
+        The first error of any topic errors the subscriber and releases every topic.
+        """
+
+        def attach(observer: abc.ObserverBase[Any]) -> abc.DisposableBase:
+            return SinkGroup([self._attach(key, observer, with_gaps) for key in keys])
+
+        return TopicSource(attach, self._at_home, self._post)
 
     def _attach(
         self, key: TopicKey, observer: abc.ObserverBase[Any], with_gaps: bool

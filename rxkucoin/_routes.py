@@ -17,7 +17,7 @@ from ._events import Gap
 from ._topics import TopicKey
 from .models._base import Payload
 
-__all__ = ("Route", "Sink", "TopicSink", "TopicSource")
+__all__ = ("Route", "Sink", "SinkGroup", "TopicSink", "TopicSource")
 
 
 class Sink:
@@ -252,4 +252,18 @@ class _Pending(abc.DisposableBase):
     def _detach(self) -> None:
         sink, self._sink = self._sink, None
         if sink is not None:
+            sink.dispose()
+
+
+class SinkGroup(abc.DisposableBase):
+    """The disposable of one subscriber of several topics: one sink per topic."""
+
+    __slots__ = ("_sinks",)
+
+    def __init__(self, sinks: list[abc.DisposableBase]) -> None:
+        self._sinks = sinks
+
+    def dispose(self) -> None:
+        sinks, self._sinks = self._sinks, []
+        for sink in sinks:
             sink.dispose()

@@ -11,6 +11,7 @@ from rxkucoin import Credentials, KucoinStreams, WsKey
 from rxkucoin._connection import Connection
 from rxkucoin._router import MAX_CACHED
 from rxkucoin._routes import TopicSink
+from rxkucoin._topics import parse_topics
 from rxkucoin.sim import Simulator
 from rxkucoin.sim._pushes import ClassicPush
 
@@ -141,3 +142,47 @@ async def test_a_sink_is_its_subscriptions_disposable_and_releases_once(
         await asyncio.to_thread(second.dispose)
         await until(lambda: conn._topics.idle, timeout=10)
         _assert_only(conn, set())
+
+
+async def test_one_subscriber_of_several_topics_has_one_sink_per_topic(
+    sim: Simulator, creds: Credentials
+) -> None:
+    """`Connection.streams`: one subscriber of many topics gets each topic's pushes through
+    a sink per topic (no merge layer), and one dispose releases every topic."""
+    async with KucoinStreams(creds, endpoints=sim.endpoints) as streams:
+        conn = streams.connection(SPOT)
+        symbols = [f"M{i}-USDT" for i in range(ROUND)]
+        keys = [k for s in symbols for k in parse_topics(SPOT, f"{ISOLATED}:{s}")]
+        seen = Recorder()
+        sub = conn.streams(keys, with_gaps=True).subscribe(seen.on_next, seen.on_error)
+        await streams.ready(timeout=30)
+        assert len(conn.topics) == ROUND
+        assert all(len(r.full) == 1 and not r.data for r in conn._router.routes.values())
+        for symbol in symbols[::30]:
+            sim.publish(_position(symbol))
+        await until(lambda: len(seen.items) == len(symbols[::30]), timeout=10)
+        assert [p.tag for p in seen.items] == symbols[::30]
+        sub.dispose()
+        await until(lambda: conn._topics.idle, timeout=10)
+        _assert_only(conn, set())
+        assert not seen.errors
+
+
+async def test_a_topic_refused_for_good_errors_a_several_topic_subscriber_once(
+    sim: Simulator, creds: Credentials
+) -> None:
+    async with KucoinStreams(creds, endpoints=sim.endpoints) as streams:
+        conn = streams.connection(SPOT)
+        good = parse_topics(SPOT, "/account/balance")
+        bad = parse_topics(SPOT, "/spotMarket/tradeOrdersV2")  # its own frame, sent first
+        seen = Recorder()
+        conn.streams(good).subscribe()  # keeps the socket while the refused one goes
+        await streams.ready(timeout=10)
+        sim.faults.reject_next_subscribe(404, "topic does not exist")
+        conn.streams([*bad, *parse_topics(SPOT, f"{ISOLATED}:OK-USDT")]).subscribe(
+            seen.on_next, seen.on_error
+        )
+        await until(lambda: bool(seen.errors), timeout=10)
+        await until(lambda: len(conn._topics._entries) == 1, timeout=10)
+        assert len(seen.errors) == 1
+        _assert_only(conn, {"/account/balance"})
