@@ -18,9 +18,10 @@ round in the same process would measure nothing):
   the process, so its time and RSS are not used), allocated bytes after minus before,
   over 150.
 
-Each measurement is taken with the loop-lag watchdog on (the default: one thread and one
-loop timer shared by the clients of the loop) and off (``blocked_threshold=None``).
-Nothing is asserted about speed or size: the table is printed.
+The yardstick is the same 150 sockets opened with plain aiohttp (`Bare`). rxkucoin is
+measured with the loop-lag watchdog on (the default: one thread and one loop timer shared
+by the clients of the loop) and off (``blocked_threshold=None``). Nothing is asserted
+about speed or size: the table is printed.
 """
 
 from __future__ import annotations
@@ -36,12 +37,22 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 import aiohttp
 
-from rxkucoin import ConnectionEvent, ConnectionState, Endpoints, KucoinStreams, WsKey
+from rxkucoin import (
+    ConnectionEvent,
+    ConnectionState,
+    Credentials,
+    Endpoints,
+    KucoinStreams,
+    WsKey,
+)
+from rxkucoin._frames import encode_classic_ping, encode_classic_request, encode_pro_request
+from rxkucoin._rest import RestClient
 from rxkucoin.sim import Simulator, demo_credentials
 
 SEED = 5150
@@ -71,11 +82,98 @@ def rss() -> int:
         return int(statm.read().split()[1]) * PAGE
 
 
-def measure(endpoints: dict[str, str], watchdog: bool, trace: bool) -> None:
+class Bare:
+    """The yardstick: the same sockets with plain aiohttp, each with a token, its welcome
+    and one subscribe acknowledged, then a reader and a ping every ping interval."""
+
+    def __init__(self, http: aiohttp.ClientSession, endpoints: Endpoints) -> None:
+        self.http = http
+        self.endpoints = endpoints
+        self.sockets: list[aiohttp.ClientWebSocketResponse] = []
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def open(self, creds: Credentials, key: WsKey) -> None:
+        token = await RestClient(self.http, self.endpoints, creds).fetch_token(key)
+        if key is WsKey.PRIVATE_PRO_V2:
+            url, interval = f"{self.endpoints.pro_private_ws}?token={token.value}", 18.0
+            request = encode_pro_request("1", "SUBSCRIBE", "orderAll", {"tradeType": "UNIFIED"})
+        else:
+            server = token.servers[0]
+            url, interval = f"{server.endpoint}?token={token.value}", server.ping_interval_ms / 1000
+            topic = (
+                "/spotMarket/tradeOrdersV2"
+                if key.value.startswith("spot")
+                else ("/contractMarket/tradeOrders")
+            )
+            request = encode_classic_request("1", "subscribe", topic, private=True)
+        ws = await self.http.ws_connect(url)
+        await ws.receive()  # welcome
+        await ws.send_str(request)
+        await ws.receive()  # ack
+        self.sockets.append(ws)
+        loop = asyncio.get_running_loop()
+        self.tasks += [loop.create_task(self._read(ws)), loop.create_task(self._ping(ws, interval))]
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for _ in ws:
+            pass
+
+    async def _ping(self, ws: aiohttp.ClientWebSocketResponse, interval: float) -> None:
+        n = 0
+        while True:
+            await asyncio.sleep(interval)
+            n += 1
+            await ws.send_str(encode_classic_ping(str(n)))
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*(ws.close() for ws in self.sockets))
+
+
+def measure(endpoints: dict[str, str], mode: str, trace: bool) -> None:
     """One measurement, in a child process: prints one JSON line of results."""
 
+    async def rxkucoin(
+        http: aiohttp.ClientSession, stack: contextlib.AsyncExitStack
+    ) -> Callable[[], tuple[int, int]]:
+        clients = []
+        for name in NAMES:
+            streams = KucoinStreams(
+                demo_credentials(SEED, name)[0],
+                endpoints=Endpoints(**endpoints),
+                http=http,
+                blocked_threshold=0.5 if mode == "on" else None,
+            )
+            clients.append(await stack.enter_async_context(streams))
+        events: list[ConnectionEvent] = []
+        for streams in clients:
+            streams.spot_orders().subscribe()
+            streams.futures_orders().subscribe()
+            streams.pro_orders().subscribe()
+            for key in KEYS:
+                streams.events(key).subscribe(events.append)
+        await asyncio.gather(*(s.ready(timeout=120) for s in clients))
+
+        def check() -> tuple[int, int]:
+            live = sum(
+                s.connection(k).state.value is ConnectionState.LIVE for s in clients for k in KEYS
+            )
+            return live, sum(e.kind == "reconnect" for e in events)
+
+        return check
+
+    async def bare(
+        http: aiohttp.ClientSession, stack: contextlib.AsyncExitStack
+    ) -> Callable[[], tuple[int, int]]:
+        sockets = Bare(http, Endpoints(**endpoints))
+        stack.push_async_callback(sockets.close)
+        await asyncio.gather(
+            *(sockets.open(demo_credentials(SEED, n)[0], k) for n in NAMES for k in KEYS)
+        )
+        return lambda: (sum(not ws.closed for ws in sockets.sockets), 0)
+
     async def main() -> dict[str, Any]:
-        threshold = 0.5 if watchdog else None
         # every socket holds one of the session's connections: no pool limit (aiohttp's
         # default of 100 would leave the 101st socket waiting for a free connection)
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
@@ -86,24 +184,7 @@ def measure(endpoints: dict[str, str], watchdog: bool, trace: bool) -> None:
             heap_before = tracemalloc.get_traced_memory()[0] if trace else 0
             start = time.perf_counter()
             async with contextlib.AsyncExitStack() as stack:
-                clients = []
-                for name in NAMES:
-                    creds = demo_credentials(SEED, name)[0]
-                    streams = KucoinStreams(
-                        creds,
-                        endpoints=Endpoints(**endpoints),
-                        http=http,
-                        blocked_threshold=threshold,
-                    )
-                    clients.append(await stack.enter_async_context(streams))
-                events: list[ConnectionEvent] = []
-                for streams in clients:
-                    streams.spot_orders().subscribe()
-                    streams.futures_orders().subscribe()
-                    streams.pro_orders().subscribe()
-                    for key in KEYS:
-                        streams.events(key).subscribe(events.append)
-                await asyncio.gather(*(s.ready(timeout=120) for s in clients))
+                check = await (bare if mode == "bare" else rxkucoin)(http, stack)
                 opened = time.perf_counter() - start
                 gc.collect()
                 rss_live = rss()
@@ -111,12 +192,7 @@ def measure(endpoints: dict[str, str], watchdog: bool, trace: bool) -> None:
                 cpu, wall = time.process_time(), time.perf_counter()
                 await asyncio.sleep(0 if trace else IDLE)
                 cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-                live = sum(
-                    s.connection(k).state.value is ConnectionState.LIVE
-                    for s in clients
-                    for k in KEYS
-                )
-                drops = sum(e.kind == "reconnect" for e in events)
+                live, drops = check()
             return {
                 "connections": live,
                 "drops": drops,
@@ -139,12 +215,12 @@ def _child(code: str, *args: str, stdin: Any = None) -> subprocess.Popen[str]:
     )
 
 
-def _run(endpoints: str, watchdog: bool, trace: bool) -> dict[str, float]:
+def _run(endpoints: str, mode: str, trace: bool) -> dict[str, float]:
     code = (
         "import json, sys; from tests.benchmarks.test_many_accounts import measure; "
-        "measure(json.loads(sys.argv[1]), sys.argv[2] == '1', sys.argv[3] == '1')"
+        "measure(json.loads(sys.argv[1]), sys.argv[2], sys.argv[3] == '1')"
     )
-    proc = _child(code, endpoints, str(int(watchdog)), str(int(trace)))
+    proc = _child(code, endpoints, mode, str(int(trace)))
     out, _ = proc.communicate(timeout=IDLE + 300)
     assert proc.returncode == 0, out
     result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
@@ -163,13 +239,19 @@ def test_many_accounts_idle_cost() -> None:
     try:
         assert sim.stdout is not None
         endpoints = sim.stdout.readline().strip()
-        configs = {"watchdog on (default)": True, "watchdog off": False}
+        configs = {
+            "bare aiohttp sockets": "bare",
+            "rxkucoin, watchdog on (default)": "on",
+            "rxkucoin, watchdog off": "off",
+        }
         rounds: dict[str, list[dict[str, float]]] = {name: [] for name in configs}
         heap: list[dict[str, float]] = []
+        heap_bare: list[dict[str, float]] = []
         for _ in range(ROUNDS):  # interleaved, so that background load hurts both alike
-            for name, watchdog in configs.items():
-                rounds[name].append(_run(endpoints, watchdog, trace=False))
-            heap.append(_run(endpoints, watchdog=True, trace=True))
+            for name, mode in configs.items():
+                rounds[name].append(_run(endpoints, mode, trace=False))
+            heap.append(_run(endpoints, "on", trace=True))
+            heap_bare.append(_run(endpoints, "bare", trace=True))
     finally:
         assert sim.stdin is not None
         sim.stdin.close()
@@ -194,8 +276,9 @@ def test_many_accounts_idle_cost() -> None:
             f"{_spread([b / conns * 1e6 for b in busy], '.0f')} | "
             f"{_spread([b * 100 for b in busy], '.1f')} |"
         )
-    assert all(r["connections"] == conns for r in heap), heap
+    assert all(r["connections"] == conns for r in heap + heap_bare), (heap, heap_bare)
     print(
-        "Python heap per connection (tracemalloc, watchdog on): "
-        f"{_spread([r['heap_per_conn'] / 1024 for r in heap], '.1f')} KiB"
+        "Python heap per connection (tracemalloc): rxkucoin (watchdog on) "
+        f"{_spread([r['heap_per_conn'] / 1024 for r in heap], '.1f')} KiB, bare aiohttp "
+        f"{_spread([r['heap_per_conn'] / 1024 for r in heap_bare], '.1f')} KiB"
     )
