@@ -215,8 +215,10 @@ async def test_clients_on_one_loop_share_one_watchdog_that_names_the_blocking_ac
         blocked = {name: [e for e in seen if e.kind == "blocked"] for name, seen in events.items()}
         assert len(blocked["acct3"]) == 1 and "/account/balance" in blocked["acct3"][0].detail
         assert not any(blocked[name] for name in clients if name != "acct3")
-        warnings = [r for r in caplog.records if "blocked" in r.getMessage()]
-        assert len(warnings) == 1  # one stall, one report, whatever the number of clients
+        # one stall, one report, whatever the number of clients (a stall of the loaded
+        # machine, not named after the topic, may come on top: not counted)
+        warnings = [r for r in caplog.records if "/account/balance blocked" in r.getMessage()]
+        assert len(warnings) == 1
         # the watchdog outlives a client that leaves, and stops with the last one
         await clients["acct0"].aclose()
         assert watchdog_threads() == before + 1
