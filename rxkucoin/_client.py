@@ -163,7 +163,11 @@ class KucoinStreams(AccountViews):
         self._closed = False
         if self._shared_http is not None and self._shared_http.closed:
             raise ClientClosed("the aiohttp session given as http= is already closed")
-        self._http = self._shared_http if self._shared_http is not None else aiohttp.ClientSession()
+        self._http = self._shared_http
+        if self._http is None:
+            # no pool limit: every socket holds a pooled connection, and aiohttp's default of
+            # 100 would leave the 101st socket's token call waiting until it times out
+            self._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
         self._scheduler = AsyncIOScheduler(loop)
         self._rest = self._rest_client(self._http)
         if self._blocked_threshold is not None:
