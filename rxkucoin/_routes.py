@@ -214,6 +214,12 @@ class TopicSource(Observable[Any]):
     ) -> abc.DisposableBase:
         if isinstance(on_next, abc.ObserverBase):  # the streams' own layers: no wrapper
             return self._subscribe_observer(on_next)
+        if on_next is None or not hasattr(on_next, "on_next"):  # callbacks: a slotted observer
+            observer = _Callbacks(on_next, on_error, on_completed)
+            observer.subscription = subscription = self._subscribe_observer(observer)
+            if observer.stopped:  # ended while attaching (a closed client)
+                subscription.dispose()
+            return subscription
         return super().subscribe(on_next, on_error, on_completed, scheduler=scheduler)
 
     def _subscribe_observer(self, observer: abc.ObserverBase[Any]) -> abc.DisposableBase:
@@ -222,6 +228,58 @@ class TopicSource(Observable[Any]):
         pending = _Pending(self._attach, observer, self._post)
         self._post(pending.attach)
         return pending
+
+
+def _raise(error: Exception) -> None:
+    raise error
+
+
+class _Callbacks(abc.ObserverBase[Any]):
+    """Callbacks as an observer, lighter than `Observable.subscribe`'s auto-detaching one
+    (no locked disposables): it stops at the first error or end, and disposes its
+    subscription then (every topic of a several-topic subscriber)."""
+
+    __slots__ = ("_on_completed", "_on_error", "_on_next", "stopped", "subscription")
+
+    def __init__(
+        self,
+        on_next: abc.OnNext[Any] | None,
+        on_error: abc.OnError | None,
+        on_completed: abc.OnCompleted | None,
+    ) -> None:
+        self._on_next = on_next
+        self._on_error = on_error or _raise  # as RxPY's default: the sink reports it
+        self._on_completed = on_completed
+        self.stopped = False
+        self.subscription: abc.DisposableBase | None = None
+
+    def on_next(self, value: Any) -> None:
+        if self._on_next is not None and not self.stopped:
+            self._on_next(value)
+
+    def on_error(self, error: Exception) -> None:
+        if self._stop():
+            try:
+                self._on_error(error)
+            finally:
+                self._end()
+
+    def on_completed(self) -> None:
+        if self._stop():
+            try:
+                if self._on_completed is not None:
+                    self._on_completed()
+            finally:
+                self._end()
+
+    def _stop(self) -> bool:
+        stopped, self.stopped = self.stopped, True
+        return not stopped
+
+    def _end(self) -> None:
+        subscription, self.subscription = self.subscription, None
+        if subscription is not None:
+            subscription.dispose()
 
 
 class _Pending(abc.DisposableBase):
