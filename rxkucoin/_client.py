@@ -21,7 +21,7 @@ from ._auth import Credentials
 from ._connection import Connection
 from ._events import ConnectionEvent, ConnectionState
 from ._rest_api import KucoinRest
-from ._stream import TopicStream, merge_streams
+from ._stream import TopicStream
 from ._topics import parse_topics
 from ._typed_streams import Subscription
 from ._views import AccountViews
@@ -366,16 +366,18 @@ class KucoinStreams(AccountViews):
         if not items:
             raise InvalidTopic("subscribe() needs at least one topic")
         connection = self.connection(key)
-        return merge_streams(
-            [
-                TopicStream(
-                    connection.stream(topic),
-                    connection.stream(topic, with_gaps=True),
-                    report=self._report,
-                )
-                for item in items
-                for topic in parse_topics(key, item)
-            ]
+        keys = [topic for item in items for topic in parse_topics(key, item)]
+        if len(keys) == 1:
+            return TopicStream(
+                connection.stream(keys[0]),
+                connection.stream(keys[0], with_gaps=True),
+                report=self._report,
+            )
+        # one sink per topic for each subscriber, without a merge's observers and locks
+        return TopicStream(
+            connection.streams(keys),
+            connection.streams(keys, with_gaps=True),
+            report=self._report,
         )
 
     def _entered_loop(self) -> asyncio.AbstractEventLoop:
