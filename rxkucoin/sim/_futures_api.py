@@ -27,7 +27,6 @@ does not cover the order (the live answer quoted in ccxt issue 26776).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Final
@@ -36,8 +35,9 @@ from aiohttp import web
 
 from ._gateway import Gateway, GatewayError
 from ._market import FuturesOrder, StopOrder
+from ._order_routes import CLIENT_OID, param_error, router
+from ._order_routes import choice as _choice
 from ._order_routes import flag as _flag
-from ._order_routes import param_error, router
 from ._order_routes import positive as _positive
 
 __all__ = ("add_futures_routes",)
@@ -47,7 +47,6 @@ _log = logging.getLogger("rxkucoin.sim._server")
 #: The most items one page of a futures listing holds (KuCoin's documented maximum).
 MAX_PAGE_SIZE: Final = 1000
 DEFAULT_PAGE_SIZE: Final = 50
-_CLIENT_OID: Final = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _MARGIN_MSG: Final = (
     "Your current margin and leverage have reached the maximum open limit. Please increase "
     "your margin or raise your leverage to open larger positions."
@@ -121,15 +120,6 @@ def _size(value: Any) -> int:
     if size <= 0:
         raise _param("size must be a positive integer number of contracts")
     return size
-
-
-def _choice(body: Mapping[str, Any], name: str, allowed: tuple[str, ...], default: str) -> str:
-    value = body.get(name)
-    if value is None or value == "":
-        return default
-    if value not in allowed:
-        raise _param(f"{name} must be one of {', '.join(allowed)}")
-    return str(value)
 
 
 class _FuturesApi:
@@ -233,7 +223,7 @@ class _FuturesApi:
 
     def place(self, account: str, request: web.Request, body: dict[str, Any]) -> Any:
         client_oid = body.get("clientOid")
-        if not isinstance(client_oid, str) or not _CLIENT_OID.match(client_oid):
+        if not isinstance(client_oid, str) or not CLIENT_OID.match(client_oid):
             raise _param("clientOid is required: 1 to 40 letters, digits, '_' or '-'")
         if any(o.client_oid == client_oid for o in self._open(account)):
             raise _param(f"clientOid {client_oid} is already used by an open order")

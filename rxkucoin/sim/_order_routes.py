@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Final
 
@@ -25,9 +26,11 @@ if TYPE_CHECKING:
     from ._gateway import Gateway
 
 __all__ = (
+    "CLIENT_OID",
     "PUSHES_FIRST",
     "Action",
     "answer_after_pushes",
+    "choice",
     "flag",
     "json_object",
     "param_error",
@@ -36,6 +39,9 @@ __all__ = (
 )
 
 _log = logging.getLogger("rxkucoin.sim._server")
+
+#: What KuCoin accepts as a ``clientOid``.
+CLIENT_OID: Final = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 #: An order-entry action: ``(account, request, JSON body or None) -> data``.
 Action = Callable[[str, web.Request, Any], Any]
@@ -87,6 +93,17 @@ def positive(name: str, value: Any, *, floats: bool = True) -> Decimal:
     if not number.is_finite() or number <= 0:
         raise param_error(f"{name} must be a positive number")
     return number
+
+
+def choice(body: Mapping[str, Any], name: str, allowed: Iterable[str], default: str) -> str:
+    """A member that must be one of ``allowed``; ``default`` when absent or blank."""
+    value = body.get(name)
+    if value is None or value == "":
+        return default
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise param_error(f"{name} must be one of {', '.join(allowed)}")
+    return str(value)
 
 
 def flag(body: Mapping[str, Any], name: str) -> bool:

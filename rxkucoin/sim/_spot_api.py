@@ -33,7 +33,6 @@ spot error table).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Final
@@ -43,8 +42,9 @@ from aiohttp import web
 from ._gateway import Gateway, GatewayError
 from ._ledger import MS, Q8, Account
 from ._market import SPOT_FEE, ZERO, SpotBalance, SpotOrder, fmt, split_symbol
+from ._order_routes import CLIENT_OID, param_error, router
+from ._order_routes import choice as _choice
 from ._order_routes import flag as _flag
-from ._order_routes import param_error, router
 from ._order_routes import positive as _positive
 from ._spot import InsufficientBalance
 
@@ -55,7 +55,6 @@ _log = logging.getLogger("rxkucoin.sim._server")
 #: KuCoin's bounds of ``pageSize`` for ``GET /api/v1/stop-order``.
 STOP_PAGE_SIZES: Final = (10, 500)
 DEFAULT_PAGE_SIZE: Final = 50
-_CLIENT_OID: Final = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _QUOTES: Final = ("USDT", "KCS", "BTC")
 _RATIO: Final = Decimal("0.0001")
 #: The isolated push's status (`Engine.set_isolated_margin`) in the REST answer's words.
@@ -104,16 +103,6 @@ def _required(source: Mapping[str, Any], name: str) -> str:
     if not isinstance(value, str):
         raise _param(f"{name} must be a string")
     return value
-
-
-def _choice(source: Mapping[str, Any], name: str, allowed: Iterable[str], default: str) -> str:
-    value = source.get(name)
-    if value is None or value == "":
-        return default
-    allowed = tuple(allowed)
-    if value not in allowed:
-        raise _param(f"{name} must be one of {', '.join(allowed)}")
-    return str(value)
 
 
 def _integer(query: Mapping[str, str], name: str, default: int | None) -> int | None:
@@ -214,7 +203,7 @@ class _SpotApi:
             raise _param("type is required")
         client_oid = body.get("clientOid")
         if client_oid is not None and client_oid != "":
-            if not isinstance(client_oid, str) or not _CLIENT_OID.match(client_oid):
+            if not isinstance(client_oid, str) or not CLIENT_OID.match(client_oid):
                 raise _param("clientOid must be 1 to 40 letters, digits, underscores or hyphens")
             if any(o.client_oid == client_oid for o in self._orders(account)):
                 raise GatewayError("400100", 200, "The clientOid already exists")

@@ -33,7 +33,6 @@ position are the ``O``/``U`` of its Pro pushes, so a client can order the two.
 from __future__ import annotations
 
 import logging
-import re
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -47,8 +46,8 @@ from ._market import (
     FuturesOrder,
     SpotOrder,
 )
+from ._order_routes import CLIENT_OID, param_error, positive, router
 from ._order_routes import flag as _flag
-from ._order_routes import param_error, positive, router
 from ._spot import InsufficientBalance
 from ._uta_shapes import Order, uta_order_data, uta_position_data, uta_stop_data
 
@@ -62,7 +61,6 @@ _log = logging.getLogger("rxkucoin.sim._server")
 
 TRADE_TYPES: Final = ("SPOT", "FUTURES", "MARGIN")
 DEFAULT_PAGE_SIZE: Final = 50
-_CLIENT_OID: Final = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _SIZE_QUANTUM: Final = Decimal("0.00000001")
 _NOT_EXIST: Final = "order not exist"
 _SPOT_BALANCE_MSG: Final = "Balance insufficient!"
@@ -276,7 +274,7 @@ class _UtaApi:
             raise _param("tags must be text of at most 20 characters")
         client_oid = body.get("clientOid")
         if client_oid is not None and (
-            not isinstance(client_oid, str) or not _CLIENT_OID.match(client_oid)
+            not isinstance(client_oid, str) or not CLIENT_OID.match(client_oid)
         ):
             raise _param("clientOid must be 1 to 40 letters, digits, '_' or '-'")
         if client_oid and any(
