@@ -25,6 +25,7 @@ from ._market import (
     position_data,
     split_symbol,
 )
+from ._uta_shapes import NO_TRIGGERS
 
 __all__ = ("Snapshots",)
 
@@ -507,18 +508,7 @@ class Snapshots(Ledger):
             "cancelAfter": None,
             "postOnly": False,
             "reduceOnly": False,
-            **dict.fromkeys(
-                (
-                    "triggerDirection",
-                    "triggerPrice",
-                    "triggerPriceType",
-                    "tpTriggerPrice",
-                    "tpTriggerPriceType",
-                    "slTriggerPrice",
-                    "slTriggerPriceType",
-                ),
-                "",
-            ),
+            **NO_TRIGGERS,
             "filledSize": fmt(filled),
             "avgPrice": fmt(avg),
             "fee": fmt(order.fee),

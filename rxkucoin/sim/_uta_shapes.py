@@ -22,9 +22,17 @@ from ._market import (
     split_symbol,
 )
 
-__all__ = ("Order", "uta_order_data", "uta_position_data", "uta_status", "uta_stop_data")
+__all__ = (
+    "NO_TRIGGERS",
+    "Order",
+    "uta_order_data",
+    "uta_position_data",
+    "uta_status",
+    "uta_stop_data",
+)
 
-_NO_TRIGGERS: Final = dict.fromkeys(
+#: The trigger and TP/SL members of an order without any, as KuCoin leaves them: blank.
+NO_TRIGGERS: Final = dict.fromkeys(
     (
         "triggerDirection",
         "triggerPrice",
@@ -97,7 +105,7 @@ def uta_order_data(
         "timeInForce": order.time_in_force,
         "cancelAfter": None,
         "cancelSize": fmt(Decimal(order.canceled)),
-        **_NO_TRIGGERS,
+        **NO_TRIGGERS,
         "postOnly": order.post_only,
         "tags": tags,
         "triggerOrderId": "",
@@ -137,7 +145,7 @@ def uta_stop_data(stop: StopOrder) -> dict[str, Any]:
         "timeInForce": "GTC",
         "cancelAfter": None,
         "cancelSize": "0",
-        **_NO_TRIGGERS,
+        **NO_TRIGGERS,
         "triggerDirection": "UP" if stop.stop in ("up", "entry") else "DOWN",
         "triggerPrice": fmt(stop.stop_price),
         "triggerPriceType": stop.price_type if stop.futures else "TP",
