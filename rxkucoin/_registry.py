@@ -128,6 +128,20 @@ class TopicRegistry:
         """More topics are held than one socket can carry."""
         return self._held_count > self._capacity
 
+    @property
+    def held_count(self) -> int:
+        """How many topics have a subscriber (O(1): a shard set asks on every placement)."""
+        return self._held_count
+
+    @property
+    def capacity(self) -> int:
+        """Server subscriptions one socket may hold."""
+        return self._capacity
+
+    def knows(self, key: TopicKey) -> bool:
+        """Whether ``key`` has any state here: held, or a server subscription being undone."""
+        return key in self._entries
+
     def acquire(self, key: TopicKey) -> bool:
         """Count a subscriber; ``True`` for the topic's first one."""
         entry = self._entries.setdefault(key, _Entry())

@@ -459,3 +459,23 @@ def test_random_churn_ends_with_the_server_holding_exactly_what_is_held(
         expected = {k for k in held if not any(c in held for c in covering_keys(k))}
         assert server.subs == expected == set(r.server_subscriptions())
     assert r.idle == (not held) and (server.subs == set()) == (not held)
+
+
+def test_held_count_capacity_and_knows_follow_the_topics_a_shard_set_asks_about() -> None:
+    r = registry(capacity=2)
+    assert (r.held_count, r.capacity) == (0, 2)
+    r.acquire(XBT)
+    r.acquire(XBT)  # a second subscriber of the same topic takes no second slot
+    r.acquire(WALLET)
+    assert r.held_count == 2 and not r.over_capacity
+    assert r.knows(XBT) and not r.knows(ETH)
+    live_on(r, XBT, WALLET)
+    r.release(WALLET)
+    assert r.held_count == 1
+    plan = r.take_requests(0.0)  # WALLET's unsubscribe goes out: still known, not held
+    assert plan.unsubscribe == (WALLET,)
+    assert r.knows(WALLET) and not r.holds(WALLET)
+    r.acked("unsubscribe", [WALLET], plan.generation)
+    assert not r.knows(WALLET)
+    r.drop(XBT)
+    assert r.held_count == 0
