@@ -3,7 +3,9 @@
 - reconnect: from a dropped socket to every one of 300 topics acknowledged again;
 - memory per idle topic (tracemalloc, 299 topics on one socket, simulator in the same
   process): client-side bytes (allocations with no simulator frame in their traceback) and
-  both sides, one subscriber per topic and one stream of all 299 symbols;
+  both sides; through the public typed stream method, one subscriber per topic
+  (``margin_isolated_position(sym).subscribe()``) and one stream of all 299 symbols
+  (``margin_isolated_position(symbols).subscribe()``), and below it, `Connection.streams`;
 - churn: `BENCH_TOPICS` (10^5) distinct topics subscribed 299 at a time, acknowledged and
   released: traced bytes left afterwards compared with before (after a warm-up);
 - growth: allocated memory after `BENCH_PUSHES` (10^6) pushes compared with after the first
@@ -118,11 +120,13 @@ async def test_memory_per_idle_topic() -> None:
 
             group = await _idle_topics(s, grouped, "G")
     print(
-        f"\nmemory per idle topic, 299 topics, one subscriber each: {each[0]:,.0f} B client-side "
+        f"\nmemory per idle topic, 299 topics, one margin_isolated_position(sym).subscribe() "
+        f"each: {each[0]:,.0f} B client-side "
         f"({each[1]:,.0f} B with the simulator's)"
     )
     print(
-        f"memory per idle topic, one stream of 299 symbols: {one[0]:,.0f} B client-side "
+        f"memory per idle topic, one margin_isolated_position(299 symbols).subscribe(): "
+        f"{one[0]:,.0f} B client-side "
         f"({one[1]:,.0f} B with the simulator's)"
     )
     print(

@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from reactivex import Observer
+
 from rxkucoin import Credentials, KucoinStreams, WsKey
 from rxkucoin._connection import Connection
 from rxkucoin._router import MAX_CACHED
-from rxkucoin._routes import TopicSink
+from rxkucoin._routes import SinkGroup, TopicSink
 from rxkucoin._topics import parse_topics
 from rxkucoin.sim import Simulator
 from rxkucoin.sim._pushes import ClassicPush
@@ -186,3 +188,37 @@ async def test_a_topic_refused_for_good_errors_a_several_topic_subscriber_once(
         await until(lambda: len(conn._topics._entries) == 1, timeout=10)
         assert len(seen.errors) == 1
         _assert_only(conn, {"/account/balance"})
+
+
+async def test_public_stream_subscribers_get_their_sink_without_wrappers(
+    sim: Simulator, creds: Credentials
+) -> None:
+    """`TopicStream.subscribe` (the typed stream methods) hands the subscriber straight to
+    the topic's source: callbacks and observers get their `TopicSink` (several topics: one
+    `SinkGroup`) as their disposable, not RxPY's auto-detaching wrapper, and still receive
+    every push and release the topic when disposed."""
+    async with KucoinStreams(creds, endpoints=sim.endpoints) as streams:
+        conn = streams.connection(SPOT)
+        by_callback, by_observer, grouped = Recorder(), Recorder(), Recorder()
+        one = streams.margin_isolated_position("A-USDT").subscribe(
+            by_callback.on_next, by_callback.on_error
+        )
+        observer = streams.margin_isolated_position("A-USDT").subscribe(
+            Observer(by_observer.on_next, by_observer.on_error)
+        )
+        several = streams.margin_isolated_position(["A-USDT", "B-USDT"]).subscribe(
+            grouped.on_next, grouped.on_error
+        )
+        assert isinstance(one, TopicSink) and isinstance(observer, TopicSink)
+        assert isinstance(several, SinkGroup)
+        await streams.ready(timeout=10)
+        sim.publish(_position("A-USDT"))
+        sim.publish(_position("B-USDT"))
+        await until(lambda: len(grouped.items) == 2 and len(by_observer.items) == 1, timeout=10)
+        await until(lambda: len(by_callback.items) == 1, timeout=10)
+        assert [p.tag for p in grouped.items] == ["A-USDT", "B-USDT"]
+        for sub in (one, observer, several):
+            sub.dispose()
+        await until(lambda: conn._topics.idle, timeout=10)
+        _assert_only(conn, set())
+        assert not (by_callback.errors or by_observer.errors or grouped.errors)
