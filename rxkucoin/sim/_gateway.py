@@ -27,6 +27,7 @@ from ._engine import Engine
 from ._faults import Faults, HostName
 
 if TYPE_CHECKING:
+    from ._classic import Session
     from ._server import SimStats
 
 __all__ = ("Gateway", "GatewayError", "SimAccount", "demo_credentials")
@@ -56,6 +57,9 @@ TIMESTAMP_WINDOW_MS = 5000
 
 #: The KC-API-KEY-VERSION values a version 2 or 3 key is accepted with.
 SIGNED_PASSPHRASE_VERSIONS = ("2", "3")
+
+#: Tokens are pruned when their number has doubled since the last pruning, and not below this.
+TOKENS_PRUNED_FROM = 64
 
 
 class GatewayError(Exception):
@@ -91,6 +95,7 @@ class _Token:
     host: HostName
     account: str | None
     expires_at: float
+    used: bool = False  # a socket was opened with it
 
 
 def demo_credentials(seed: int, account: str, key_version: str = "2") -> tuple[Credentials, str]:
@@ -126,6 +131,8 @@ class Gateway:
     _rng: random.Random
     _by_key: dict[str, SimAccount]
     _tokens: dict[str, _Token]
+    _prune_tokens_at: int = TOKENS_PRUNED_FROM
+    _sessions: dict[Session, None]
     _ports: tuple[int, int, int] | None
     _stopping: asyncio.Event
     stats: SimStats
@@ -200,7 +207,29 @@ class Gateway:
         tail = base64.urlsafe_b64encode(self._rng.randbytes(16)).decode()
         value = f"{head}.{tail}"
         self._tokens[value] = _Token(value, host, account, self._clock() + self.token_ttl)
+        if len(self._tokens) >= self._prune_tokens_at:
+            self._prune_tokens()
         return value
+
+    def _prune_tokens(self) -> None:
+        """Forget the tokens no socket is open with that are expired or were used already.
+
+        KuCoin's rule is a fresh token for every connection (a token "remains valid if
+        there is no disconnection", PROTOCOL.md §2), so a token whose socket closed, like an
+        expired one, can no longer open a socket that a fresh one could not; without this
+        every token ever issued would be kept. A pruned token is answered "token is invalid"
+        (until it is pruned, an expired one gets "token is expired"). Tokens issued and not
+        used yet stay until they expire. Pruning runs when the table has doubled since the
+        last time, so it costs O(1) per token issued, amortised.
+        """
+        now = self._clock()
+        open_with = {id(s.token) for s in self._sessions if s.token is not None}
+        self._tokens = {
+            value: token
+            for value, token in self._tokens.items()
+            if id(token) in open_with or (not token.used and now < token.expires_at)
+        }
+        self._prune_tokens_at = max(TOKENS_PRUNED_FROM, 2 * len(self._tokens))
 
     def _check_token(self, value: str | None, host: HostName) -> tuple[_Token | None, str]:
         token = self._tokens.get(value) if value else None
@@ -208,6 +237,7 @@ class Gateway:
             return None, "token is invalid"
         if self._clock() >= token.expires_at:
             return None, "token is expired"
+        token.used = True
         return token, ""
 
     def _expire_all_tokens(self) -> None:
