@@ -35,8 +35,8 @@ __all__ = ("Router",)
 
 log = logging.getLogger("rxkucoin.connection")
 
-#: Decoders and routes are cached per push kind; a server pushing endless distinct topics
-#: must not grow them for ever.
+#: Decoders and routes are cached per push kind (and routes per payload symbol); a server
+#: pushing endless distinct topics or symbols must not grow them for ever.
 MAX_CACHED: Final = 1024
 
 Emit = Callable[..., None]
@@ -63,10 +63,21 @@ def _symbol_of(raw: bytes, dialect: Dialect) -> str | None:
 def _server_time_ns(frame: Push, payload: Payload) -> int | None:
     """The server's time of a push, in ns, where the wire gives one: Pro ``P``; Classic
     ``ts`` of the payloads that carry it in ns (orders, stop orders)."""
-    if isinstance(frame, ProPush):
+    if type(frame) is ProPush:
         return frame.push_time_ns
     ts = getattr(payload, "ts", None)
-    return ts if isinstance(ts, int) and ts > 10**17 else None
+    return ts if type(ts) is int and ts > 10**17 else None
+
+
+class _Kind:
+    """What the router keeps per push kind (topic and subject): its decoder, and its
+    routes per payload symbol, so that a push costs dictionary lookups, no allocation."""
+
+    __slots__ = ("decode", "routes")
+
+    def __init__(self, decode: Callable[[bytes], Payload]) -> None:
+        self.decode = decode
+        self.routes: dict[str | None, tuple[Route, ...]] = {}
 
 
 class Router:
@@ -89,8 +100,24 @@ class Router:
         self.bad_frames = 0
         #: the topic whose subscribers are being called right now, if any
         self.delivering: str | None = None
-        self._decoders: dict[tuple[str, str | None], Callable[[bytes], Payload]] = {}
-        self._cache: dict[tuple[str, str | None], tuple[Route, ...]] = {}
+        #: per push kind (Classic: topic and subject; Pro: ``T``), emptied whenever the
+        #: routes change; each kind's routes are cached per payload symbol
+        self._kinds: dict[str | tuple[str, str | None], _Kind] = {}
+        self._cached_routes = 0  # route tuples cached over every kind
+
+    def _forget(self) -> None:
+        self._kinds = {}
+        self._cached_routes = 0
+
+    @property
+    def _decoders(self) -> dict[str | tuple[str, str | None], Callable[[bytes], Payload]]:
+        """The cached decoders per push kind (a copy, for introspection)."""
+        return {name: kind.decode for name, kind in self._kinds.items()}
+
+    @property
+    def _cache(self) -> dict[tuple[object, str | None], tuple[Route, ...]]:
+        """The cached routes per push kind and payload symbol (a copy, for introspection)."""
+        return {(n, sym): r for n, k in self._kinds.items() for sym, r in k.routes.items()}
 
     # --- routes ---------------------------------------------------------------------------
 
@@ -99,7 +126,7 @@ class Router:
         route = self.routes.get(key)
         if route is None:
             route = self.routes[key] = Route(key)
-            self._cache.clear()
+            self._forget()
         return route
 
     def prune(self, key: TopicKey) -> None:
@@ -107,17 +134,17 @@ class Router:
         route = self.routes.get(key)
         if route is not None and not route.data and not route.full:
             del self.routes[key]
-            self._cache.clear()
+            self._forget()
             if not self.routes:  # a dict keeps its largest table: let it go with the last
                 self.routes = {}
 
     def invalidate(self) -> None:
         """The held topics changed: routes are looked up afresh."""
-        self._cache.clear()
+        self._forget()
 
     def fail(self, key: TopicKey, error: Exception) -> None:
         """Error ``key``'s subscribers and forget the route."""
-        self._cache.clear()
+        self._forget()
         route = self.routes.pop(key, None)
         if route is not None:
             route.fail(error)
@@ -125,7 +152,7 @@ class Router:
     def complete_all(self) -> None:
         """Complete every subscriber of every route (the client is closing)."""
         routes, self.routes = list(self.routes.values()), {}
-        self._cache.clear()
+        self._forget()
         for route in routes:
             route.complete()
 
@@ -168,31 +195,36 @@ class Router:
 
     def on_push(self, frame: Push) -> None:
         """Decode one push and deliver it to every held topic it belongs to."""
-        subject = frame.subject if isinstance(frame, ClassicMessage) else None
-        kind = (frame.topic, subject)
-        decode = self._decoders.get(kind)
-        if decode is None:
-            if len(self._decoders) >= MAX_CACHED:
-                self._decoders.clear()
-            decode = self._decoders[kind] = decoder_for(self.ws_key.dialect, frame.topic, subject)
-        raw = bytes(frame.data)
+        topic = frame.topic
+        name = (topic, frame.subject) if type(frame) is ClassicMessage else topic
+        kind = self._kinds.get(name)
+        if kind is None:
+            kind = self._kind(name, frame)
         try:
-            payload = decode(raw)
+            payload = kind.decode(frame.data)
         except Exception as exc:  # DecodeError, or anything a hostile payload provokes
-            self._undecodable(frame.topic, raw, exc)
+            self._undecodable(topic, bytes(frame.data), exc)
             return
-        where = (frame.topic, getattr(payload, "symbol", None))
-        routes = self._cache.get(where)
+        symbol = getattr(payload, "symbol", None)
+        routes = kind.routes.get(symbol)
         if routes is None:
-            if len(self._cache) >= MAX_CACHED:
-                self._cache.clear()
-            routes = self._cache[where] = self._held(route_keys(self.ws_key, *where))
+            if self._cached_routes >= MAX_CACHED:
+                self._forget()  # this push's kind is dropped with the others after it
+            self._cached_routes += 1
+            routes = kind.routes[symbol] = self._held(route_keys(self.ws_key, topic, symbol))
         if routes:
             server_ns = _server_time_ns(frame, payload)
-            self.delivering = frame.topic  # read by the loop-lag watchdog's thread
+            self.delivering = topic  # read by the loop-lag watchdog's thread
             for route in routes:
                 route.deliver(payload, server_ns)
             self.delivering = None
+
+    def _kind(self, name: str | tuple[str, str | None], frame: Push) -> _Kind:
+        if len(self._kinds) >= MAX_CACHED:
+            self._forget()
+        subject = frame.subject if type(frame) is ClassicMessage else None
+        kind = self._kinds[name] = _Kind(decoder_for(self.ws_key.dialect, frame.topic, subject))
+        return kind
 
     def _held(self, keys: Iterable[TopicKey]) -> tuple[Route, ...]:
         return tuple(self.routes[k] for k in keys if k in self.routes and self._holds(k))

