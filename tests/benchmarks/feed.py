@@ -2,20 +2,28 @@
 receiver can take them.
 
 Run by the throughput benchmark: it prints one JSON line with the simulator's endpoints,
-then serves two commands on stdin. ``prepare N`` builds N spot order pushes to the account
+then serves commands on stdin. ``prepare N`` builds N spot order pushes to the account
 ``bench`` as finished WebSocket frames and prints ``ready``; ``blast`` writes them all at
 once to every socket subscribed to the order topic and prints ``sent``. The frames are
 built before the receiver's clock starts and handed to the kernel in one write, so the
 receiver never waits for the feed: the benchmark measures the receiver, not the feed.
 Keeping the feed in another process means the receiver's CPU time measures only the
 receiving side.
+
+``pace N RATE`` is the latency benchmark's feed: N order pushes, one every 1/RATE s on a
+fixed schedule, each stamped just before its write with ``time.monotonic_ns()`` in its
+``ts`` field (CLOCK_MONOTONIC, one clock for every process of the machine), so that the
+receiver's ``time.monotonic_ns()`` minus ``ts`` is the time from the feed's write to the
+receiver's hands. It prints ``sent`` after the last one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sys
+import time
 from dataclasses import asdict
 
 from rxkucoin.sim import Simulator
@@ -25,6 +33,8 @@ TOPIC = "/spotMarket/tradeOrdersV2"
 
 SEED = 4242
 ACCOUNT = "bench"
+#: bytes (the kernel caps it at net.core.wmem_max, and doubles it)
+SEND_BUFFER = 4 << 20
 
 
 def order_push(i: int, user: str) -> ClassicPush:
@@ -70,6 +80,29 @@ def ws_frame(payload: bytes) -> bytes:
     return header + payload
 
 
+def _subscribed(sim: Simulator) -> list[asyncio.Transport]:
+    return [
+        session.transport
+        for session in sim._sessions_on("spot")
+        if TOPIC in session.subs and not session.closed and session.transport is not None
+    ]
+
+
+async def pace(sim: Simulator, count: int, rate: float) -> None:
+    """Write ``count`` pushes on a schedule of ``rate`` per second, each stamped at its write."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for i in range(count):
+        delay = start + i / rate - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        push = order_push(i, ACCOUNT)
+        push.data["ts"] = time.monotonic_ns()
+        frame = ws_frame(sim._classic_envelope(push))
+        for transport in _subscribed(sim):
+            transport.write(frame)
+
+
 async def main() -> None:
     async with Simulator(seed=SEED) as sim:
         sim.add_account(ACCOUNT)
@@ -87,11 +120,16 @@ async def main() -> None:
                 )
                 print("ready", flush=True)
             elif command == "blast":
-                for session in sim._sessions_on("spot"):
-                    if TOPIC in session.subs and not session.closed:
-                        # the simulator's writer is idle: the frames go straight to the kernel
-                        assert session.transport is not None
-                        session.transport.write(frames)
+                for transport in _subscribed(sim):
+                    # the kernel's largest send buffer: the feed refills it in few, large
+                    # writes, so it needs the CPU seldom while the receiver drains it
+                    sock = transport.get_extra_info("socket")
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+                    # the simulator's writer is idle: the frames go straight to the kernel
+                    transport.write(frames)
+                print("sent", flush=True)
+            elif command == "pace":
+                await pace(sim, int(args[0]), float(args[1]))
                 print("sent", flush=True)
 
 
