@@ -35,8 +35,8 @@ __all__ = ("Router",)
 
 log = logging.getLogger("rxkucoin.connection")
 
-#: Decoders and routes are cached per push kind (and routes per payload symbol); a server
-#: pushing endless distinct topics or symbols must not grow them for ever.
+#: Decoders are cached per push kind and routes per kind and payload symbol, at most this
+#: many together: a server pushing endless distinct topics or symbols must not grow them.
 MAX_CACHED: Final = 1024
 
 Emit = Callable[..., None]
@@ -100,24 +100,30 @@ class Router:
         self.bad_frames = 0
         #: the topic whose subscribers are being called right now, if any
         self.delivering: str | None = None
-        #: per push kind (Classic: topic and subject; Pro: ``T``), emptied whenever the
+        #: per push kind (topic, then subject; ``None`` on Pro), emptied whenever the
         #: routes change; each kind's routes are cached per payload symbol
-        self._kinds: dict[str | tuple[str, str | None], _Kind] = {}
-        self._cached_routes = 0  # route tuples cached over every kind
+        self._kinds: dict[str, dict[str | None, _Kind]] = {}
+        self._cached = 0  # kinds and route tuples cached, all topics together
 
     def _forget(self) -> None:
         self._kinds = {}
-        self._cached_routes = 0
+        self._cached = 0
 
     @property
-    def _decoders(self) -> dict[str | tuple[str, str | None], Callable[[bytes], Payload]]:
-        """The cached decoders per push kind (a copy, for introspection)."""
-        return {name: kind.decode for name, kind in self._kinds.items()}
+    def _decoders(self) -> dict[tuple[str, str | None], Callable[[bytes], Payload]]:
+        """The cached decoders per topic and subject (a copy, for introspection)."""
+        return {(t, s): k.decode for t, kinds in self._kinds.items() for s, k in kinds.items()}
 
     @property
-    def _cache(self) -> dict[tuple[object, str | None], tuple[Route, ...]]:
-        """The cached routes per push kind and payload symbol (a copy, for introspection)."""
-        return {(n, sym): r for n, k in self._kinds.items() for sym, r in k.routes.items()}
+    def _cache(self) -> dict[tuple[str, str | None, str | None], tuple[Route, ...]]:
+        """The cached routes per topic, subject and payload symbol (a copy, for
+        introspection)."""
+        return {
+            (t, s, symbol): routes
+            for t, kinds in self._kinds.items()
+            for s, kind in kinds.items()
+            for symbol, routes in kind.routes.items()
+        }
 
     # --- routes ---------------------------------------------------------------------------
 
@@ -196,10 +202,11 @@ class Router:
     def on_push(self, frame: Push) -> None:
         """Decode one push and deliver it to every held topic it belongs to."""
         topic = frame.topic
-        name = (topic, frame.subject) if type(frame) is ClassicMessage else topic
-        kind = self._kinds.get(name)
+        subject = frame.subject if type(frame) is ClassicMessage else None
+        kinds = self._kinds.get(topic)
+        kind = None if kinds is None else kinds.get(subject)
         if kind is None:
-            kind = self._kind(name, frame)
+            kind = self._kind(topic, subject)
         try:
             payload = kind.decode(frame.data)
         except Exception as exc:  # DecodeError, or anything a hostile payload provokes
@@ -208,9 +215,9 @@ class Router:
         symbol = getattr(payload, "symbol", None)
         routes = kind.routes.get(symbol)
         if routes is None:
-            if self._cached_routes >= MAX_CACHED:
+            if self._cached >= MAX_CACHED:
                 self._forget()  # this push's kind is dropped with the others after it
-            self._cached_routes += 1
+            self._cached += 1
             routes = kind.routes[symbol] = self._held(route_keys(self.ws_key, topic, symbol))
         if routes:
             server_ns = _server_time_ns(frame, payload)
@@ -219,11 +226,12 @@ class Router:
                 route.deliver(payload, server_ns)
             self.delivering = None
 
-    def _kind(self, name: str | tuple[str, str | None], frame: Push) -> _Kind:
-        if len(self._kinds) >= MAX_CACHED:
+    def _kind(self, topic: str, subject: str | None) -> _Kind:
+        if self._cached >= MAX_CACHED:
             self._forget()
-        subject = frame.subject if type(frame) is ClassicMessage else None
-        kind = self._kinds[name] = _Kind(decoder_for(self.ws_key.dialect, frame.topic, subject))
+        self._cached += 1
+        kind = _Kind(decoder_for(self.ws_key.dialect, topic, subject))
+        self._kinds.setdefault(topic, {})[subject] = kind
         return kind
 
     def _held(self, keys: Iterable[TopicKey]) -> tuple[Route, ...]:

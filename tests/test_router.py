@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -9,7 +10,7 @@ from reactivex import Observer
 
 from rxkucoin import Gap, WsKey
 from rxkucoin._frames import ClassicMessage, ProPush
-from rxkucoin._router import Router
+from rxkucoin._router import MAX_CACHED, Router
 from rxkucoin._routes import Route, Sink
 from rxkucoin._topics import TopicKey
 
@@ -86,3 +87,44 @@ def test_pro_gaps_carry_the_push_time_of_the_last_item() -> None:
     r.outage_began([key], start=1.0, cause="drop")
     r.went_live([key])
     assert isinstance(items[-1], Gap) and items[-1].last_item_ns == 42
+
+
+def symbol_push(symbol: str, *, price: str = "1.5") -> ClassicMessage:
+    data = (
+        b'{"symbol":"%s","orderType":"limit","side":"buy","orderId":"o1","type":"open",'
+        b'"status":"open","clientOid":"","price":"%s","ts":1}' % (symbol.encode(), price.encode())
+    )
+    return ClassicMessage(topic=ORDERS.name, subject="orderChange", data=msgspec.Raw(data))
+
+
+def test_blanks_in_the_envelopes_raw_payload_decode_as_none() -> None:
+    r = router()
+    items = subscribe(r.route(ORDERS))
+    r.on_push(symbol_push("BTC-USDT", price=""))
+    r.on_push(symbol_push("BTC-USDT"))
+    assert [(i.client_oid, i.price) for i in items] == [(None, None), (None, Decimal("1.5"))]
+
+
+def test_routes_cached_per_symbol_follow_routes_made_and_pruned() -> None:
+    r = router()
+    everything = subscribe(r.route(ORDERS))
+    r.on_push(symbol_push("BTC-USDT"))  # caches BTC-USDT's routes: the all-symbols one only
+    btc_key = TopicKey(SPOT, ORDERS.name, "BTC-USDT")
+    btc = subscribe(r.route(btc_key))  # a new route: the cached ones must not hide it
+    r.on_push(symbol_push("BTC-USDT"))
+    r.on_push(symbol_push("ETH-USDT"))
+    assert [i.symbol for i in everything] == ["BTC-USDT", "BTC-USDT", "ETH-USDT"]
+    assert [i.symbol for i in btc] == ["BTC-USDT"]
+    r.route(btc_key).full.clear()
+    r.prune(btc_key)
+    r.on_push(symbol_push("BTC-USDT"))
+    assert len(everything) == 4 and len(btc) == 1
+
+
+def test_pushes_of_endless_distinct_symbols_keep_the_caches_bounded() -> None:
+    r = router()
+    items = subscribe(r.route(ORDERS))
+    for n in range(3 * MAX_CACHED):
+        r.on_push(symbol_push(f"S{n}-USDT"))
+    assert len(items) == 3 * MAX_CACHED  # every push delivered, whatever was forgotten
+    assert 0 < len(r._cache) + len(r._decoders) <= MAX_CACHED
