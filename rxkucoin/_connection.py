@@ -6,10 +6,11 @@ errors only, backoff reset once live, optionally giving up after ``max_attempts`
 `share_resettable` (a new socket after an error or when the last topic leaves). A server
 that closes cleanly is a retryable drop: KuCoin closes cleanly at its 24 h cut, and the
 same fresh-token path with backoff serves both cases without the hot loop an immediate
-``repeat`` would risk. The connection consumes the phases; the subscription registry and
-its request flow (`_requests`) replay topics on each new session; the router (`_router`)
-decodes pushes and hands them to subscribers by dict lookup, without Rx operators on the
-way in.
+``repeat`` would risk. Before the cut, though, each socket is replaced while it still
+works (``max_socket_age``, make before break): no outage, no Gap, for a planned
+rotation. The connection consumes the phases; the subscription registry and its request
+flow (`_requests`) replay topics on each new session; the router (`_router`) decodes pushes
+and hands them to subscribers by dict lookup, without Rx operators on the way in.
 """
 
 from __future__ import annotations
@@ -32,10 +33,22 @@ from ._events import ConnectionEvent, ConnectionState, EventKind
 from ._registry import TopicRegistry
 from ._requests import RequestFlow
 from ._rest import RestClient
+from ._rotation import DEFAULT_MAX_SOCKET_AGE, DEFAULT_ROTATION_JITTER
 from ._router import Router
 from ._routes import SinkGroup, TopicSink, TopicSource
 from ._session import Session
-from ._socket_life import Dialing, Live, Opened, Phase, SocketLife, SocketTimeouts
+from ._socket_life import (
+    Dialing,
+    Live,
+    Opened,
+    Phase,
+    Rotated,
+    Rotating,
+    Rotation,
+    RotationFailed,
+    SocketLife,
+    SocketTimeouts,
+)
 from ._topics import TopicKey
 from .exceptions import ClientClosed, ConnectionLost, is_retryable
 from .keys import Endpoints, WsKey
@@ -69,6 +82,10 @@ class Connection:
             socket is dropped.
         max_attempts: give up after this many failed reconnects in a row (the streams then
             error with the last cause); ``None`` retries for ever.
+        max_socket_age: seconds after which a socket is replaced by a new one, before the
+            server cuts it (KuCoin: 24 h); up to ``rotation_jitter`` of it earlier, at
+            random. ``None``: never (the server's cut is then an ordinary drop, with Gaps).
+        rotation_jitter: the fraction of ``max_socket_age`` a rotation may come early.
     """
 
     def __init__(
@@ -88,6 +105,8 @@ class Connection:
         loop: asyncio.AbstractEventLoop | None = None,
         close_timeout: float = 5.0,
         max_attempts: int | None = None,
+        max_socket_age: float | None = DEFAULT_MAX_SOCKET_AGE,
+        rotation_jitter: float = DEFAULT_ROTATION_JITTER,
     ) -> None:
         self.ws_key = ws_key
         self._loop = loop or asyncio.get_running_loop()
@@ -134,6 +153,16 @@ class Connection:
             endpoints=endpoints,
             signed=pro_auth == "signed",
             timeouts=SocketTimeouts(welcome_timeout, ack_timeout, close_timeout),
+            rotation=None
+            if max_socket_age is None
+            else Rotation(
+                max_socket_age,
+                rotation_jitter,
+                rotate=functools.partial(self._rotate, settle_timeout=ack_timeout),
+                retire=self._requests.retire,
+                old_lost=self._old_lost,
+                backoff=self._backoff,
+            ),
         )
         self._shared: Observable[Phase] = self._life.observable().pipe(
             retry_with_backoff(
@@ -153,6 +182,11 @@ class Connection:
     def token_fetches(self) -> int:
         """Tokens fetched so far (one per attempt that uses a token)."""
         return self._life.token_fetches
+
+    @property
+    def rotations(self) -> int:
+        """Planned socket rotations completed so far."""
+        return self._life.rotations
 
     @property
     def undecodable(self) -> int:
@@ -299,6 +333,20 @@ class Connection:
             self._session = phase.session
             if self.ws_key.is_private:
                 self._emit("authenticated", f"session {phase.session.connect_id}")
+        elif isinstance(phase, Rotating):
+            self._emit("rotating", f"replacing session {phase.session.connect_id}")
+        elif isinstance(phase, Rotated):
+            self._session = phase.session
+            log.info("%s: rotated to a new socket, %d topics", self.ws_key.value, len(self.topics))
+            detail = f"session {phase.old.connect_id} -> {phase.session.connect_id}"
+            self._emit("rotated", detail)
+        elif isinstance(phase, RotationFailed):
+            detail = (
+                f"rotation failed ({phase.error}); the current socket stays, "
+                f"retry in {phase.delay:.2f} s"
+            )
+            log.warning("%s: %s", self.ws_key.value, detail)
+            self._emit("exception", detail, phase.error)
         else:
             kind: EventKind = "reconnected" if self._ever_live else "open"
             if self._ever_live:
@@ -307,6 +355,20 @@ class Connection:
             self.last_error = None
             self._emit(kind, f"topics live: {self._topics.live_count}")
             self._set_state(ConnectionState.LIVE)
+
+    async def _rotate(self, old: Session, new: Session, *, settle_timeout: float) -> None:
+        """Move every topic to ``new`` (a rotation); a topic not acknowledged there in
+        time owes a Gap from now, when its pushes stop coming on ``old``."""
+        missing = await self._requests.rotate(old, new, settle_timeout)
+        if missing:
+            self._router.outage_began(missing, time.time(), "not re-subscribed in a rotation")
+
+    def _old_lost(self, old: Session, error: Exception) -> None:
+        """A rotated-away socket died before its last pushes were known to have arrived:
+        every topic live now may have lost some, so each gets a Gap at once."""
+        live = [k for k in self._topics.held if self._topics.is_live(k)]
+        self._router.outage_began(live, old.last_frame_at, f"rotated socket lost: {error}")
+        self._router.went_live(live)
 
     def _socket_died(self, error: Exception) -> None:
         """The current session ended with ``error``: each topic live on it owes a Gap."""

@@ -40,6 +40,8 @@ EventKind = Literal[
     "exception",
     "authenticated",
     "blocked",
+    "rotating",
+    "rotated",
 ]
 
 
@@ -53,7 +55,10 @@ class ConnectionEvent:
             server acknowledged requests), ``exception`` (something failed; see ``error``),
             ``authenticated`` (a private socket was welcomed or its auth op accepted),
             ``blocked`` (a subscriber of this connection's topics held the event loop;
-            ``detail`` names the topic and the time).
+            ``detail`` names the topic and the time), ``rotating`` (the socket nears its
+            maximum age: a new one is being opened while it keeps delivering),
+            ``rotated`` (every topic is acknowledged on the new socket, which carries the
+            streams from now on, without a Gap).
         ws_key: the connection.
         time: when, in seconds since the epoch.
         detail: a short human-readable explanation.

@@ -6,6 +6,12 @@ and its answers back. Subscribers arriving in one loop tick share one round of r
 cancelled with its socket. Because the registry keeps at most one request per topic in
 flight, requests of different topics may overlap while those of one topic reach the
 server in the order they were decided.
+
+A planned rotation (`rotate`) is a replay on the new socket while the old one still
+delivers: the registry moves to the new socket at once, so requests decided during the
+overlap go to the new socket only (still at most one per topic in flight there), and
+answers still due on the old socket no longer count. The old socket's own subscriptions
+are undone by `retire`, outside the registry.
 """
 
 from __future__ import annotations
@@ -85,6 +91,11 @@ class RequestFlow:
         self._close_timer: asyncio.TimerHandle | None = None
         self._active = False  # something was held since the last idle
         self._replaying = False
+        self._changed = asyncio.Event()  # set whenever answers arrive (see `rotate`)
+        # during a rotation: the old session and the held topics that were live on it
+        self._old: tuple[Session, frozenset[TopicKey]] | None = None
+        # topics with a subscription on a session being rotated away, to undo by `retire`
+        self._retiring: dict[Session, list[TopicKey]] = {}
 
     # --- subscribers ----------------------------------------------------------------
 
@@ -129,8 +140,65 @@ class RequestFlow:
             self._replaying = False
         self._settle()
 
+    async def rotate(self, old: Session, new: Session, settle_timeout: float) -> set[TopicKey]:
+        """Move every held topic from ``old`` to ``new`` while ``old`` keeps delivering.
+
+        Requests go to ``new`` from now on. Returns once every topic live on ``old`` and
+        still held is live on ``new``, or after ``settle_timeout`` seconds with those not
+        live there (their pushes stop when ``old`` is retired: each owes a Gap). Topics
+        taken during the overlap are not waited for: they were never live on ``old``.
+        """
+        registry = self._registry
+        live = frozenset(k for k in registry.held if registry.is_live(k))
+        self._old = (old, live)
+        self._retiring[old] = registry.server_subscriptions()
+        await self.replay(new)
+        loop = self._loop
+        until = loop.time() + settle_timeout
+
+        def missing() -> set[TopicKey]:
+            return {k for k in live if registry.holds(k) and not registry.is_live(k)}
+
+        while missing() and loop.time() < until:
+            self._changed.clear()
+            try:
+                async with asyncio.timeout_at(until):
+                    await self._changed.wait()
+            except TimeoutError:
+                break
+        return missing()
+
+    async def retire(self, old: Session) -> None:
+        """Unsubscribe ``old``'s topics (it was rotated away) and return once the server
+        answered: every push it wrote to ``old`` before these answers has arrived.
+
+        Raises:
+            ConnectionLost: ``old`` died first.
+        """
+        if self._old is not None and self._old[0] is old:
+            self._old = None  # switched: a death of ``old`` no longer ends the attempt
+        keys = self._retiring.pop(old, [])
+        requests = [old.request("unsubscribe", request) for request, _ in batch_requests(keys)]
+        if not requests:
+            await old.round_trip()  # nothing to unsubscribe: a ping is the barrier
+            return
+        for result in await asyncio.gather(*requests, return_exceptions=True):
+            # a refusal is an answer too: the barrier holds; anything else ends the socket
+            if isinstance(result, BaseException) and not isinstance(result, Rejected):
+                raise result
+
     def socket_ended(self, session: Session) -> set[TopicKey]:
         """``session`` is gone; returns the held topics that were live on it (once)."""
+        self._retiring.pop(session, None)
+        old = self._old
+        if old is not None and session in (old[0], self._session):
+            # a socket died in the middle of a rotation: the rotation is over, and what
+            # was live on either socket is lost
+            self._old = None
+            self._session = None
+            lost = self._registry.socket_lost() | (old[1] & self._registry.held)
+            self.wake()
+            return lost
         if session is not self._session:
             return set()
         self._session = None
@@ -154,6 +222,8 @@ class RequestFlow:
         """
         self._registry.clear()
         self._session = None
+        self._old = None
+        self._retiring.clear()
         self._active = False
         for handle in (self._pump_handle, self._retry_timer, self._close_timer):
             if handle is not None:
@@ -288,6 +358,7 @@ class RequestFlow:
             self._fail_topic(key, SubscriptionRejected(str(key), exc.code, exc.reason))
 
     def _settle(self) -> None:
+        self._changed.set()
         if not self._replaying:
             live = self._registry.newly_live()
             if live:

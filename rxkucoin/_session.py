@@ -67,6 +67,9 @@ class Session:
         closed: resolves with the exception that ended the socket.
         decode_errors: frames that could not be read or handled and were skipped.
         last_frame_at: wall-clock time (epoch seconds) of the last inbound frame.
+        opened_at: the loop's time when the socket was dialled.
+        on_push: receives every push, in arrival order; looked up per push, so that a
+            rotation may put its de-duplication in front of the router and take it away.
     """
 
     def __init__(
@@ -78,13 +81,17 @@ class Session:
         *,
         on_bad_frame: Callable[[bytes, Exception], None],
         close_timeout: float = CLOSE_TIMEOUT_S,
+        opened_at: float | None = None,
     ) -> None:
         self.key = key
         self.decode_errors = 0
         self.last_frame_at = time.time()
+        self.opened_at = asyncio.get_running_loop().time() if opened_at is None else opened_at
+        self.on_push = on_push
         self._ws = ws
         self._protocol = protocol
-        self._on_push = on_push
+        self._pongs = 0  # pongs received, for `round_trip`
+        self._pong_waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._on_bad_frame = on_bad_frame
         self._close_timeout = close_timeout
         self._waiters: dict[str, asyncio.Future[None]] = {}
@@ -120,6 +127,36 @@ class Session:
         finally:
             self._waiters.pop(request_id, None)
 
+    async def round_trip(self) -> None:
+        """Return once a ping sent after this call has been answered.
+
+        Pings go out on the protocol's own schedule (every ``ping_interval``), so this
+        waits for the second pong from now: the first may answer a ping sent before the
+        call. A pong comes after every push the server queued before the ping, so once
+        this returns, every push written to this socket before the call has arrived.
+
+        Raises:
+            ConnectionLost: the socket died first.
+        """
+        if self.closed.done():
+            raise self.closed.result()
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pong_waiters.append((self._pongs + 2, future))
+        await future
+
+    def _pong(self) -> None:
+        self._pongs += 1
+        if self._pong_waiters:
+            waiting = []
+            for count, future in self._pong_waiters:
+                if future.done():
+                    continue
+                if self._pongs >= count:
+                    future.set_result(None)
+                else:
+                    waiting.append((count, future))
+            self._pong_waiters = waiting
+
     async def close(self) -> None:
         """Close the socket and stop its tasks.
 
@@ -140,7 +177,7 @@ class Session:
         for event in events:
             if type(event) is ev.PushReceived:
                 try:
-                    self._on_push(event.frame)
+                    self.on_push(event.frame)
                 except Exception as exc:  # a bug on the push path must not look like a drop
                     log.exception("handling a push failed on %s", self.key.value)
                     self._bad_frame(pr.reported_bytes(event.raw), exc)
@@ -153,6 +190,8 @@ class Session:
                         future.set_exception(event.error)
             elif isinstance(event, ev.UnreadableFrame):
                 self._bad_frame(event.raw, event.error)
+            elif isinstance(event, ev.PongReceived):
+                self._pong()
             elif isinstance(event, ev.Ended):
                 self._end(event.reason)
             elif isinstance(event, ev.Welcomed | ev.Authenticated):
@@ -176,10 +215,11 @@ class Session:
         self.closed.set_result(reason)
         if not self._ready.done():
             self._ready.set_exception(reason)
-        for future in self._waiters.values():
+        for future in [*self._waiters.values(), *(f for _, f in self._pong_waiters)]:
             if not future.done():
                 future.set_exception(reason)
         self._waiters.clear()
+        self._pong_waiters.clear()
         self._wake.set()
 
     def _wake_if_sooner(self) -> None:
@@ -331,6 +371,7 @@ async def open_session(
         base = (endpoints or Endpoints()).pro_private_ws
         url = _with_query(base, {"token": token.value}) if token else base
         interval, timeout = DEFAULT_PING_INTERVAL_MS, DEFAULT_PING_TIMEOUT_MS
+    dialled_at = asyncio.get_running_loop().time()
     try:
         async with asyncio.timeout(welcome_timeout):
             ws = await http.ws_connect(
@@ -370,6 +411,7 @@ async def open_session(
         on_push,
         on_bad_frame=on_bad_frame or _log_bad_frame,
         close_timeout=close_timeout,
+        opened_at=dialled_at,
     )
     try:
         await session._ready

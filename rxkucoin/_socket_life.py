@@ -7,18 +7,29 @@ performs when it is handed the new session. The attempt emits what it reached, i
 - `Dialing` as it starts;
 - `Opened` once the socket is welcomed (and authenticated);
 - `Live` once every replayed topic was answered;
+- with ``max_age`` set, before the socket reaches it: `Rotating`, then `Rotated` with the
+  new socket once every topic is acknowledged on it (or `RotationFailed`: the old socket
+  stays and the rotation is tried again after a backoff);
 
 and ends with an error when the socket dies (a `ConnectionLost`, or the fatal error that
-stopped it). It keeps nothing of the connection's state: the connection, the registry and
-the router consume the phases. Around it the connection puts `retry_with_backoff` (a new
+stopped it). A planned rotation (make before break) is no end: the new socket is opened
+and subscribed while the old one keeps delivering, requests move to the new one, the old
+one is unsubscribed and closed once the answers show that its last push has arrived, and
+an `Overlap` lets each push of the overlap through once. A socket that dies during a
+rotation ends the attempt as any death does (the ordinary outage and Gap).
+
+The attempt keeps nothing of the connection's state: the connection, the registry and the
+router consume the phases. Around it the connection puts `retry_with_backoff` (a new
 attempt after a retryable error, backoff reset by `Live`) and `share_resettable`.
 """
 
 from __future__ import annotations
 
 import asyncio
+from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import reactivex
@@ -28,11 +39,22 @@ from reactivex.disposable import Disposable
 from ._auth import Credentials
 from ._protocol_events import Push
 from ._rest import RestClient
+from ._rotation import Overlap, rotation_due
 from ._session import Session, open_session
-from .exceptions import ConnectionLost
+from .exceptions import ClientClosed, ConnectionLost
 from .keys import Dialect, Endpoints, WsKey
 
-__all__ = ("Dialing", "Live", "Opened", "Phase", "SocketLife", "SocketTimeouts")
+__all__ = (
+    "Dialing",
+    "Live",
+    "Opened",
+    "Phase",
+    "Rotated",
+    "Rotating",
+    "RotationFailed",
+    "SocketLife",
+    "SocketTimeouts",
+)
 
 
 @dataclass(frozen=True)
@@ -54,7 +76,56 @@ class Live:
     session: Session
 
 
-Phase = Dialing | Opened | Live
+@dataclass(frozen=True)
+class Rotating:
+    """``session`` is about to reach its maximum age: a new socket is being opened."""
+
+    session: Session
+
+
+@dataclass(frozen=True)
+class Rotated:
+    """Every held topic is acknowledged on ``session``, which carries requests from now on;
+    ``old`` is being unsubscribed and closed."""
+
+    session: Session
+    old: Session
+
+
+@dataclass(frozen=True)
+class RotationFailed:
+    """The new socket of a rotation could not be opened; the old one stays, and the
+    rotation is tried again in ``delay`` seconds."""
+
+    error: Exception
+    delay: float
+
+
+Phase = Dialing | Opened | Live | Rotating | Rotated | RotationFailed
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """How a socket is replaced before the server's maximum age.
+
+    Attributes:
+        max_age: seconds after its dial a socket is replaced.
+        jitter: up to this fraction of ``max_age`` earlier, at random.
+        rotate: replays every held topic on the new session (first argument: the old
+            one) while the old one keeps delivering; returns once they are acknowledged.
+        retire: unsubscribes the old session's topics and returns once the answers have
+            arrived (then no push of it is still on its way).
+        old_lost: the old session died after the switch, before its last pushes were known
+            to have arrived (``old_lost(old, error)``).
+        backoff: attempt number to seconds before a failed rotation is tried again.
+    """
+
+    max_age: float
+    jitter: float
+    rotate: Callable[[Session, Session], Awaitable[None]]
+    retire: Callable[[Session], Awaitable[None]]
+    old_lost: Callable[[Session, Exception], None]
+    backoff: Callable[[int], float]
 
 
 @dataclass(frozen=True)
@@ -87,6 +158,7 @@ class SocketLife:
             After a failed handshake the next attempt uses a token (flow A); the choice
             comes back once a socket is live.
         timeouts: welcome, ack and close timeouts.
+        rotation: replace each socket before its maximum age; ``None``: never.
     """
 
     def __init__(
@@ -104,6 +176,7 @@ class SocketLife:
         endpoints: Endpoints | None = None,
         signed: bool = False,
         timeouts: SocketTimeouts | None = None,
+        rotation: Rotation | None = None,
     ) -> None:
         self.ws_key = ws_key
         self._http = http
@@ -118,6 +191,9 @@ class SocketLife:
         self._choice = signed and credentials is not None and ws_key.dialect is Dialect.PRO
         self._signed = self._choice
         self._timeouts = timeouts or SocketTimeouts()
+        self._rotation = rotation
+        #: planned rotations completed so far
+        self.rotations = 0
         #: the socket task of the attempt under way, if any
         self.task: asyncio.Task[None] | None = None
         #: tokens fetched so far
@@ -148,33 +224,107 @@ class SocketLife:
         return Disposable(cancel)
 
     async def _attempt(self, observer: abc.ObserverBase[Phase]) -> None:
-        session: Session | None = None
+        sessions: list[Session] = []  # open and not closed by the rotation yet
         observer.on_next(Dialing())
         try:
             session = await self._open()
+            sessions.append(session)
             observer.on_next(Opened(session))
             await self._replay(session)
             if session.closed.done():
                 raise session.closed.result()
             self._signed = self._choice
             observer.on_next(Live(session))
-            raise await session.closed
+            if self._rotation is None:
+                raise await session.closed
+            while True:
+                session = await self._live(session, self._rotation, observer, sessions)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            if session is None and self._signed and isinstance(exc, ConnectionLost):
+            if not sessions and self._signed and isinstance(exc, ConnectionLost):
                 self._signed = False  # the signed handshake failed: a token next time
             observer.on_error(exc)
         finally:
-            if session is not None:
-                # The retry answers on_error by cancelling this task at once; the socket
-                # must still be closed, so the close runs on as a task of its own.
-                closing = asyncio.get_running_loop().create_task(
-                    self._close(session), name=f"rxkucoin:{self.ws_key.value}:close"
-                )
-                self._closing.add(closing)
-                closing.add_done_callback(_forget_close(self._closing))
-                await asyncio.shield(closing)
+            await asyncio.gather(*(self._close_detached(s) for s in sessions))
+
+    async def _close_detached(self, session: Session) -> None:
+        # The retry answers on_error by cancelling this task at once; the socket must
+        # still be closed, so the close runs on as a task of its own.
+        closing = asyncio.get_running_loop().create_task(
+            self._close(session), name=f"rxkucoin:{self.ws_key.value}:close"
+        )
+        self._closing.add(closing)
+        closing.add_done_callback(_forget_close(self._closing))
+        await asyncio.shield(closing)
+
+    async def _live(
+        self,
+        session: Session,
+        rotation: Rotation,
+        observer: abc.ObserverBase[Phase],
+        sessions: list[Session],
+    ) -> Session:
+        """Wait until ``session`` is due for rotation and replace it; returns the new one.
+
+        Raises:
+            Exception: why a socket died (``session`` before or during the rotation, or
+                the new one before the rotation was over).
+        """
+        loop = asyncio.get_running_loop()
+        due = rotation_due(session.opened_at, rotation.max_age, rotation.jitter)
+        failures = 0
+        while True:
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.wait([session.closed], timeout=delay)
+            if session.closed.done():
+                raise session.closed.result()
+            observer.on_next(Rotating(session))
+            try:
+                new = await self._open()
+            except (asyncio.CancelledError, ClientClosed):
+                raise
+            except Exception as exc:  # the old socket carries on; try again later
+                delay = rotation.backoff(failures)
+                failures += 1
+                observer.on_next(RotationFailed(exc, delay))
+                due = loop.time() + delay
+                continue
+            sessions.append(new)
+            await self._switch(session, new, rotation, observer)
+            sessions.remove(session)
+            await self._close_detached(session)
+            # Anything the old socket delivered and the new one carried too has arrived
+            # on the new one as well once a ping sent now is answered.
+            await new.round_trip()
+            new.on_push = self._on_push
+            self.rotations += 1
+            return new
+
+    async def _switch(
+        self, old: Session, new: Session, rotation: Rotation, observer: abc.ObserverBase[Phase]
+    ) -> None:
+        """Subscribe every topic on ``new`` while ``old`` delivers, then retire ``old``."""
+        overlap = Overlap(self._on_push)
+        old.on_push, new.on_push = overlap.from_old, overlap.from_new
+        replay = asyncio.ensure_future(rotation.rotate(old, new))
+        try:
+            waits: list[asyncio.Future[Any]] = [replay, old.closed, new.closed]
+            await asyncio.wait(waits, return_when=FIRST_COMPLETED)
+        finally:
+            if not replay.done():
+                replay.cancel()
+                await asyncio.gather(replay, return_exceptions=True)
+        for session in (old, new):
+            if session.closed.done():
+                raise session.closed.result()
+        replay.result()
+        observer.on_next(Rotated(new, old))
+        try:
+            await rotation.retire(old)
+        except ConnectionLost as exc:
+            rotation.old_lost(old, exc)
 
     async def _close(self, session: Session) -> None:
         self._ended(session)
