@@ -120,34 +120,35 @@ def decoder_for(dialect: Dialect, topic: str, subject: str | None) -> Callable[[
                 raise decode_error(exc, topic=topic, root=root) from None
 
         return unknown
-    decode = entry[1]
+    return functools.partial(_typed, entry[1], topic, root, _symbol_of(dialect, topic))
+
+
+def _symbol_of(dialect: Dialect, topic: str) -> str:
+    """The one symbol a Classic topic names, else ``""``."""
     symbol = topic.partition(":")[2] if dialect is Dialect.CLASSIC else ""
+    return "" if "," in symbol else symbol
 
-    def typed(raw: bytes) -> Payload:
-        # ``raw`` may be the envelope's `msgspec.Raw` (not a bytes object at run time): msgspec
-        # reads it in place, and only the rare repairs below pay for a copy.
+
+def _typed(decode: PayloadDecoder, topic: str, root: str, symbol: str, raw: bytes) -> Payload:
+    """``decode(raw)`` under the payload rule, with ``symbol`` filled in where it is missing.
+
+    ``raw`` may be the envelope's `msgspec.Raw` (not a bytes object at run time): msgspec
+    reads it in place, and only the rare repairs pay for a copy.
+    """
+    try:
+        if has_blank(raw) is not None:
+            raw = blank_to_null(bytes(raw))
         try:
-            if has_blank(raw) is not None:
-                raw = blank_to_null(bytes(raw))
-            try:
-                return decode(raw)
-            except msgspec.ValidationError as exc:  # repairable, perhaps: a slower second try
-                return decode_lenient(decode, bytes(raw), exc)
-        except Exception as exc:  # whatever reading the bytes raised: see decode_error
-            raise decode_error(exc, topic=topic, root=root) from None
-
-    if not symbol or "," in symbol:
-        return typed
-
-    def with_symbol(raw: bytes) -> Payload:
+            payload = decode(raw)
+        except msgspec.ValidationError as exc:  # repairable, perhaps: a slower second try
+            payload = decode_lenient(decode, bytes(raw), exc)
+    except Exception as exc:  # whatever reading the bytes raised: see decode_error
+        raise decode_error(exc, topic=topic, root=root) from None
+    if symbol and getattr(payload, "symbol", symbol) is None:
         # Some payloads (mark-price position updates, settlements) name their symbol only
         # in the topic; fill it in so a stream of several symbols stays attributable.
-        payload = typed(raw)
-        if getattr(payload, "symbol", symbol) is None:
-            return msgspec.structs.replace(payload, symbol=symbol)
-        return payload
-
-    return with_symbol
+        return msgspec.structs.replace(payload, symbol=symbol)
+    return payload
 
 
 def decode_payload(dialect: Dialect, topic: str, subject: str | None, raw: bytes) -> Payload:
@@ -166,4 +167,8 @@ def decode_payload(dialect: Dialect, topic: str, subject: str | None, raw: bytes
         DecodeError: the payload does not match its model, is not readable JSON, or has a
             subject its (modelled) topic has no model for; names the topic and JSON path.
     """
-    return decoder_for(dialect, topic, subject)(raw)
+    entry = _TABLE.get(registry_key(dialect, topic, subject))
+    if entry is None:  # no model, or an unknown subject: see decoder_for
+        return decoder_for(dialect, topic, subject)(raw)
+    root = "$.data" if dialect is Dialect.CLASSIC else "$.d"
+    return _typed(entry[1], topic, root, _symbol_of(dialect, topic), raw)
