@@ -21,6 +21,7 @@ from ._auth import Credentials
 from ._connection import Connection
 from ._events import ConnectionEvent, ConnectionState
 from ._rest_api import KucoinRest
+from ._rotation import DEFAULT_MAX_SOCKET_AGE
 from ._stream import TopicStream
 from ._topics import parse_topics
 from ._typed_streams import Subscription
@@ -93,6 +94,11 @@ class KucoinStreams(AccountViews):
             is closed under a client, that client's sockets die and its streams error
             with `ClientClosed`, as do new streams and `rest`. ``None`` (the default):
             the client opens a session of its own and closes it in `aclose`.
+        max_socket_age: seconds after which each socket is replaced by a new one before
+            KuCoin cuts it at 24 h (23.5 h by default, up to 2% earlier at random):
+            the new socket is subscribed while the old one still delivers, so a planned
+            rotation costs no Gap and loses or repeats no push. ``None``: never (KuCoin's
+            cut is then an ordinary drop, with a Gap on every topic).
 
     Any thread may build streams and subscribe or dispose them: the work is carried out on
     the loop the client was entered on, and every subscriber (of a topic stream, of
@@ -116,6 +122,7 @@ class KucoinStreams(AccountViews):
         max_attempts: int | None = None,
         blocked_threshold: float | None = 0.5,
         http: aiohttp.ClientSession | None = None,
+        max_socket_age: float | None = DEFAULT_MAX_SOCKET_AGE,
     ) -> None:
         for name, value in (
             ("rest_timeout", rest_timeout),
@@ -127,6 +134,8 @@ class KucoinStreams(AccountViews):
                 raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
         if max_attempts is not None and max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1 or None, got {max_attempts!r}")
+        if max_socket_age is not None and not max_socket_age > 0:
+            raise ValueError(f"max_socket_age must be positive or None, got {max_socket_age!r}")
         if pro_auth not in ("signed", "token"):
             raise ValueError(f"pro_auth must be 'signed' or 'token', got {pro_auth!r}")
         self._credentials = credentials
@@ -139,6 +148,7 @@ class KucoinStreams(AccountViews):
         self._ack_timeout = ack_timeout
         self._close_timeout = close_timeout
         self._max_attempts = max_attempts
+        self._max_socket_age = max_socket_age
         self._blocked_threshold = blocked_threshold
         self._watch: _SharedWatch | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -336,6 +346,7 @@ class KucoinStreams(AccountViews):
             ack_timeout=self._ack_timeout,
             close_timeout=self._close_timeout,
             max_attempts=self._max_attempts,
+            max_socket_age=self._max_socket_age,
         )
         # Another thread may have created the same key meanwhile: the first one wins (a
         # Connection holds no socket or task until its first topic, so the loser is inert).
