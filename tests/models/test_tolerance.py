@@ -433,3 +433,54 @@ def test_text_for_a_number_field_is_not_quoted_back() -> None:
     with pytest.raises(DecodeError) as info:
         decode_payload(P, "execution.UNIFIED", None, b'{"oi":"1","s":"X","ti":"2","E":[1]}')
     assert info.value.path == "$.d.E"
+
+
+# --- the envelope's Raw, as the router passes it --------------------------------------------------
+
+
+SPOT_BLANKS = {
+    "symbol": "BTC-USDT",
+    "orderId": "1",
+    "type": "received",
+    "clientOid": "",
+    "price": "",
+    "orderTime": "",
+    "liquidity": "",
+}
+
+
+def _as_raw(payload: bytes) -> msgspec.Raw:
+    """``payload`` as the Classic envelope decoder hands it over: a `msgspec.Raw` slice."""
+    frame = b'{"type":"message","topic":"t","data":' + payload + b"}"
+    return msgspec.json.decode(frame, type=dict[str, msgspec.Raw])["data"]
+
+
+@pytest.mark.parametrize(
+    ("dialect", "topic", "subject", "payload"),
+    [
+        *[
+            (d, prefix if d is C else f"{prefix}.SPOT", subject, json.dumps(MINIMAL[cls]).encode())
+            for d, prefix, subject, cls in REGS
+        ],
+        (C, "/spotMarket/tradeOrdersV2", "orderChange", json.dumps(SPOT_BLANKS).encode()),
+        (P, "execution.lite.UNIFIED", None, b'{"s":"DOGE-USDT","oi":42,"ti":20801647764195330}'),
+        (C, "/margin/isolatedPosition:BTC-USDT", "positionChange", b'{"tag":"BTC-USDT"}'),
+        (C, "/unmodelled", "x", b'{"a":""}'),
+    ],
+)
+def test_the_envelopes_raw_decodes_as_its_bytes(
+    dialect: Dialect, topic: str, subject: str | None, payload: bytes
+) -> None:
+    decode = decoder_for(dialect, topic, subject)
+    assert decode(_as_raw(payload)) == decode(payload)
+
+
+def test_the_envelopes_raw_fails_as_its_bytes() -> None:
+    decode = decoder_for(C, "/spotMarket/tradeOrdersV2", "orderChange")
+    bad = b'{"symbol":"BTC-USDT","orderId":"1","type":"open","price":"x","clientOid":""}'
+    with pytest.raises(DecodeError) as from_raw:
+        decode(_as_raw(bad))
+    with pytest.raises(DecodeError) as from_bytes:
+        decode(bad)
+    assert str(from_raw.value) == str(from_bytes.value)
+    assert from_raw.value.path == "$.data.price"
