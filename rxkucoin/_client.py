@@ -18,10 +18,9 @@ from reactivex.scheduler.eventloop import AsyncIOScheduler
 
 from ._affinity import on_loop
 from ._auth import Credentials
-from ._connection import Connection
 from ._events import ConnectionEvent, ConnectionState
 from ._rest_api import KucoinRest
-from ._rotation import DEFAULT_MAX_SOCKET_AGE
+from ._shards import MAX_SOCKETS_PER_USER, Shard, ShardSet, SocketBudget
 from ._stream import TopicStream
 from ._topics import parse_topics
 from ._typed_streams import Subscription
@@ -94,11 +93,11 @@ class KucoinStreams(AccountViews):
             is closed under a client, that client's sockets die and its streams error
             with `ClientClosed`, as do new streams and `rest`. ``None`` (the default):
             the client opens a session of its own and closes it in `aclose`.
-        max_socket_age: seconds after which each socket is replaced by a new one before
-            KuCoin cuts it at 24 h (23.5 h by default, up to 2% earlier at random):
-            the new socket is subscribed while the old one still delivers, so a planned
-            rotation costs no Gap and loses or repeats no push. ``None``: never (KuCoin's
-            cut is then an ordinary drop, with a Gap on every topic).
+        max_sockets: sockets this client may have open at once, over all its WsKeys
+            (KuCoin allows 50 per user; lower it when other programs use the account). A
+            WsKey holding more than 300 topics opens further sockets; a topic that would
+            need a socket beyond this gets `SubscriptionLimitReached`, and nothing is
+            sent.
 
     Any thread may build streams and subscribe or dispose them: the work is carried out on
     the loop the client was entered on, and every subscriber (of a topic stream, of
@@ -122,7 +121,7 @@ class KucoinStreams(AccountViews):
         max_attempts: int | None = None,
         blocked_threshold: float | None = 0.5,
         http: aiohttp.ClientSession | None = None,
-        max_socket_age: float | None = DEFAULT_MAX_SOCKET_AGE,
+        max_sockets: int = MAX_SOCKETS_PER_USER,
     ) -> None:
         for name, value in (
             ("rest_timeout", rest_timeout),
@@ -132,10 +131,10 @@ class KucoinStreams(AccountViews):
         ):
             if not value > 0:
                 raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+        if max_sockets < 1:
+            raise ValueError(f"max_sockets must be at least 1, got {max_sockets!r}")
         if max_attempts is not None and max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1 or None, got {max_attempts!r}")
-        if max_socket_age is not None and not max_socket_age > 0:
-            raise ValueError(f"max_socket_age must be positive or None, got {max_socket_age!r}")
         if pro_auth not in ("signed", "token"):
             raise ValueError(f"pro_auth must be 'signed' or 'token', got {pro_auth!r}")
         self._credentials = credentials
@@ -148,7 +147,6 @@ class KucoinStreams(AccountViews):
         self._ack_timeout = ack_timeout
         self._close_timeout = close_timeout
         self._max_attempts = max_attempts
-        self._max_socket_age = max_socket_age
         self._blocked_threshold = blocked_threshold
         self._watch: _SharedWatch | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -158,7 +156,8 @@ class KucoinStreams(AccountViews):
         # Written from any thread without a lock: every access is one dict operation
         # (get, setdefault, copy, clear), atomic under the GIL (and locked per dict on
         # free-threaded builds), so the loop thread never waits on a lock.
-        self._connections: dict[WsKey, Connection] = {}
+        self._connections: dict[WsKey, ShardSet] = {}
+        self._budget = SocketBudget(max_sockets)
         self._views = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
@@ -184,7 +183,7 @@ class KucoinStreams(AccountViews):
             self._watch = _SharedWatch.join(loop, self._blocked_threshold, self)
         return self
 
-    def _delivering(self) -> tuple[Connection, str] | None:
+    def _delivering(self) -> tuple[ShardSet, str] | None:
         """What the loop is delivering (asked by the watchdog's thread during a stall)."""
         for connection in list(self._connections.copy().values()):
             topic = connection.delivering
@@ -192,7 +191,7 @@ class KucoinStreams(AccountViews):
                 return connection, topic
         return None
 
-    def _blocked(self, seconds: float, where: tuple[Connection, str] | None) -> None:
+    def _blocked(self, seconds: float, where: tuple[ShardSet, str] | None) -> None:
         if where is None:
             log.warning(
                 "the event loop was blocked for %.2f s (not by a stream subscriber)", seconds
@@ -312,8 +311,9 @@ class KucoinStreams(AccountViews):
             first = next((e for e in causes.values() if e is not None), None)
             raise NotReady(causes, timeout) from first
 
-    def connection(self, ws_key: WsKey | str) -> Connection:
-        """The connection of ``ws_key`` (created on first use; no socket until a topic)."""
+    def connection(self, ws_key: WsKey | str) -> ShardSet:
+        """The connection of ``ws_key``: its sockets, one per 300 topics (created on first
+        use; no socket until a topic)."""
         key = WsKey(ws_key)
         self._check_open()
         existing = self._connections.get(key)
@@ -331,25 +331,30 @@ class KucoinStreams(AccountViews):
                 ) from None
             self._rest = self._rest_client(self._http)
         assert self._rest is not None
-        connection = Connection(
-            key,
-            self._http,
-            self._rest,
-            self._scheduler,
-            credentials=self._credentials,
-            endpoints=self._endpoints,
-            backoff=self._backoff,
-            report=self._report,
-            pro_auth=self._pro_auth,
-            loop=self._loop,
-            welcome_timeout=self._welcome_timeout,
-            ack_timeout=self._ack_timeout,
-            close_timeout=self._close_timeout,
-            max_attempts=self._max_attempts,
-            max_socket_age=self._max_socket_age,
-        )
+        rest = self._rest
+
+        def new_shard() -> Shard:
+            assert self._http is not None and self._scheduler is not None
+            return Shard(
+                key,
+                self._http,
+                rest,
+                self._scheduler,
+                credentials=self._credentials,
+                endpoints=self._endpoints,
+                backoff=self._backoff,
+                report=self._report,
+                pro_auth=self._pro_auth,
+                loop=self._loop,
+                welcome_timeout=self._welcome_timeout,
+                ack_timeout=self._ack_timeout,
+                close_timeout=self._close_timeout,
+                max_attempts=self._max_attempts,
+            )
+
+        connection = ShardSet(key, new_shard, self._budget, report=self._report)
         # Another thread may have created the same key meanwhile: the first one wins (a
-        # Connection holds no socket or task until its first topic, so the loser is inert).
+        # shard holds no socket or task until its first topic, so the loser is inert).
         return self._connections.setdefault(key, connection)
 
     def subscribe(
@@ -464,7 +469,7 @@ class _SharedWatch:
         if watches.get(self._threshold) is self:
             del watches[self._threshold]
 
-    def _describe(self) -> tuple[KucoinStreams, tuple[Connection, str]] | None:
+    def _describe(self) -> tuple[KucoinStreams, tuple[ShardSet, str]] | None:
         for client in self._clients:
             where = client._delivering()
             if where is not None:
@@ -472,7 +477,7 @@ class _SharedWatch:
         return None
 
     def _on_block(
-        self, seconds: float, where: tuple[KucoinStreams, tuple[Connection, str]] | None
+        self, seconds: float, where: tuple[KucoinStreams, tuple[ShardSet, str]] | None
     ) -> None:
         if where is None:
             log.warning(

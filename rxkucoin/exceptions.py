@@ -11,6 +11,8 @@ RxKucoinError
 │   ├── RateLimitError        retryable: 429000, with the pool's reset time
 │   └── ServerError           retryable: HTTP 5xx or 500000
 ├── SubscriptionRejected      fatal for one topic: the server refused to subscribe it
+│   └── SubscriptionLimitReached  refused locally, nothing sent: no socket may be opened
+│                             for it (the per-user socket cap) or it does not fit on one
 ├── BufferOverflow            a bounded hand-off or async iterator's consumer fell behind
 ├── ClientClosed              a stream or method used after its KucoinStreams was closed
 ├── OrderWaitTimeout          an awaited order did not end in time (a TimeoutError too)
@@ -46,6 +48,7 @@ __all__ = (
     "RestError",
     "RxKucoinError",
     "ServerError",
+    "SubscriptionLimitReached",
     "SubscriptionRejected",
     "TransportError",
     "is_retryable",
@@ -198,19 +201,47 @@ def _describe(error: BaseException) -> str:
 
 
 class SubscriptionRejected(RxKucoinError):
-    """The server refused a topic; only that topic's subscribers see this error.
+    """A topic was refused; only that topic's subscribers see this error.
 
     Attributes:
         topic: the topic (Classic) or channel with its parameters (Pro) that was refused.
-        code: KuCoin's code (an int on Classic sockets, a string on Pro).
-        reason: KuCoin's explanation.
+        code: KuCoin's code (an int on Classic sockets, a string on Pro); ``None`` when
+            the refusal is local.
+        reason: KuCoin's explanation, or rxkucoin's for a local refusal.
+        local: ``True`` when rxkucoin refused without asking KuCoin
+            (`SubscriptionLimitReached`); ``False`` when KuCoin answered the subscribe.
     """
 
+    local: bool = False
+
     def __init__(self, topic: str, code: int | str | None, reason: str) -> None:
-        super().__init__(f"KuCoin refused topic {topic!r}: code {code}: {reason}")
+        super().__init__(self._message(topic, code, reason))
         self.topic = topic
         self.code = code
         self.reason = reason
+
+    @staticmethod
+    def _message(topic: str, code: int | str | None, reason: str) -> str:
+        return f"KuCoin refused topic {topic!r}: code {code}: {reason}"
+
+
+class SubscriptionLimitReached(SubscriptionRejected):
+    """rxkucoin refused a topic itself, without sending anything to KuCoin, because taking
+    it would break one of KuCoin's limits: every socket the account may open (50 per user,
+    `KucoinStreams(max_sockets=...)`) already carries its 300 topics, or a single socket
+    would have to carry more than 300. Release topics, or spread them over accounts.
+
+    Its ``code`` is ``None`` and ``local`` is ``True``.
+    """
+
+    local = True
+
+    def __init__(self, topic: str, reason: str) -> None:
+        super().__init__(topic, None, reason)
+
+    @staticmethod
+    def _message(topic: str, code: int | str | None, reason: str) -> str:
+        return f"topic {topic!r} refused locally (nothing was sent to KuCoin): {reason}"
 
 
 class BufferOverflow(RxKucoinError):

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ._gateway import _Token
     from ._server import Simulator
 
-__all__ = ("SESSION_LIMIT", "ClassicSession", "Session", "classic_handler")
+__all__ = ("DIAL_LIMIT", "SESSION_LIMIT", "ClassicSession", "Session", "classic_handler")
 
 Host = Literal["spot", "futures", "pro"]
 
@@ -278,6 +278,7 @@ _SYMBOL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 MAX_PER_REQUEST = 100
 MAX_PER_SESSION = 300
 SESSION_LIMIT = "exceed max session count limitation of {}"
+DIAL_LIMIT = "exceed max connection rate limitation of {} per minute"
 
 
 class _Refused(Exception):
@@ -410,8 +411,9 @@ async def classic_handler(
     connect_id = request.query.get("connectId") or ""
     token, problem = sim._check_token(request.query.get("token"), host)
     code = 401
-    if token is not None and sim._session_limit_reached(token.account, host):
-        token, code, problem = None, 509, SESSION_LIMIT.format(sim.max_sessions)
+    refusal = sim._admit(token.account, host) if token is not None else None
+    if refusal is not None:
+        token, code, problem = None, 509, refusal
     if token is None:
         await ws.send_str(
             json.dumps({"id": connect_id, "type": "error", "code": code, "data": problem})

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from aiohttp import web
 
-from ._classic import SESSION_LIMIT, Session
+from ._classic import Session
 from ._pushes import ProEvent, Push
 
 if TYPE_CHECKING:
@@ -132,8 +132,9 @@ class ProSession(Session):
             self.send_control({"id": rid, "result": False, "code": e.code, "msg": e.msg})
             self.close()
             return
-        if self.account != account and self.sim._session_limit_reached(account, "pro"):
-            self.send_control(self.error_frame(509, SESSION_LIMIT.format(self.sim.max_sessions)))
+        refusal = self.sim._admit(account, "pro") if self.account != account else None
+        if refusal is not None:
+            self.send_control(self.error_frame(509, refusal))
             self.close()
             return
         self.account = account
@@ -211,8 +212,9 @@ async def pro_handler(sim: Simulator, request: web.Request) -> web.WebSocketResp
     if "token" in request.query:
         token, problem = sim._check_token(request.query.get("token"), "pro")
         code = 401
-        if token is not None and sim._session_limit_reached(token.account, "pro"):
-            token, code, problem = None, 509, SESSION_LIMIT.format(sim.max_sessions)
+        refusal = sim._admit(token.account, "pro") if token is not None else None
+        if refusal is not None:
+            token, code, problem = None, 509, refusal
         if token is None:
             await ws.send_str(json.dumps({"type": "error", "code": code, "data": problem}))
             await ws.close()

@@ -1,0 +1,556 @@
+"""Several sockets for one WsKey: a `ShardSet` spreads topics over `Connection`s.
+
+KuCoin carries at most 300 subscriptions on one socket (PROTOCOL.md §3.5). A WsKey that
+holds more opens further sockets, each a `Shard` (one `Connection`: its own token, socket,
+reconnects, registry and router), and the shard set places every new topic:
+
+1. on the shard that already holds it (a second subscriber shares the subscription);
+2. else on a shard that still knows it (its unsubscribe in flight: taken again there, in
+   the registry's order) or holds its all-symbols cover (a per-symbol Classic topic rides
+   on it), if that shard has room;
+3. else on the first shard with a socket and room, then on an idle shard with room;
+4. else on a new shard, within the account's limits: at most ``max_sockets`` sockets per
+   client (KuCoin: 50 per user) and at most ``max_dials`` new sockets per 60 s (30, a
+   third-party figure). A topic that needs a socket the dial rate does not allow yet waits
+   (it counts as unsettled for `ready`); one for which no socket may be opened is refused
+   locally with `SubscriptionLimitReached`, and nothing is sent.
+
+Room means fewer than 300 held topics (the registry's capacity, O(1)); a slot still taken on
+the server by an unsubscribe in flight delays a subscribe, it does not refuse it. A key is
+never on two shards, so no push arrives twice. A several-topic subscriber may span shards.
+
+A shard other than the first closes its socket when its last topic goes (as any
+connection does) and is then dropped from the set. The set's `state` is the first of
+FAILED, RECONNECTING, CONNECTING, LIVE among shards with a socket (so LIVE only when every
+such shard is), else CLOSED or IDLE; its `events` are every shard's, those of further
+shards with ``shard #n:`` in front of their detail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any, Final
+
+from reactivex import Observable, abc
+from reactivex.disposable import Disposable
+from reactivex.subject import BehaviorSubject, Subject
+
+from ._connection import Connection
+from ._events import ConnectionEvent, ConnectionState
+from ._routes import SinkGroup, TopicSource
+from ._topics import TopicKey, covering_keys
+from .exceptions import SubscriptionLimitReached
+from .keys import WsKey
+
+__all__ = ("MAX_DIALS_PER_MINUTE", "MAX_SOCKETS_PER_USER", "Shard", "ShardSet", "SocketBudget")
+
+log = logging.getLogger("rxkucoin.connection")
+
+#: Sockets one user may have open (PROTOCOL.md §3.5: error 509 beyond 50).
+MAX_SOCKETS_PER_USER: Final = 50
+#: New sockets per minute (PROTOCOL.md §3.5, a third-party figure).
+MAX_DIALS_PER_MINUTE: Final = 30
+
+_ACTIVE: Final = frozenset(
+    {
+        ConnectionState.CONNECTING,
+        ConnectionState.LIVE,
+        ConnectionState.RECONNECTING,
+        ConnectionState.FAILED,
+    }
+)
+#: the set's state: the first of these any active shard is in
+_PRECEDENCE: Final = (
+    ConnectionState.FAILED,
+    ConnectionState.RECONNECTING,
+    ConnectionState.CONNECTING,
+    ConnectionState.LIVE,
+)
+
+
+class Shard(Connection):
+    """One socket of a WsKey: a `Connection` with what its shard set asks of it."""
+
+    number = 1  # the shard's name in events: #1 is the first, never reused
+
+    @property
+    def held_count(self) -> int:
+        """Topics held (O(1))."""
+        return self._topics.held_count
+
+    @property
+    def has_room(self) -> bool:
+        """One more topic fits on this socket."""
+        return self._topics.held_count < self._topics.capacity
+
+    @property
+    def open(self) -> bool:
+        """It has (or is getting) a socket: topics held, or dialing, live or failed."""
+        return self._topics.held_count > 0 or self.state.value in _ACTIVE
+
+    def holds(self, key: TopicKey) -> bool:
+        """``key`` has a subscriber here."""
+        return self._topics.holds(key)
+
+    def knows(self, key: TopicKey) -> bool:
+        """``key`` has state here (held, or its server subscription being undone)."""
+        return self._topics.knows(key)
+
+    def covers(self, key: TopicKey) -> bool:
+        """An all-symbols topic carrying ``key`` is held here."""
+        return any(self._topics.holds(c) for c in covering_keys(key))
+
+    def attach(
+        self, key: TopicKey, observer: abc.ObserverBase[Any], with_gaps: bool
+    ) -> abc.DisposableBase:
+        """Add a subscriber of ``key`` here (on the loop); its disposable."""
+        return self._attach(key, observer, with_gaps)
+
+    def at_home(self) -> bool:
+        """The caller runs on the connection's loop."""
+        return self._at_home()
+
+    def post(self, work: Callable[[], object]) -> None:
+        """Run ``work`` on the connection's loop, soon and in order."""
+        self._post(work)
+
+
+class SocketBudget:
+    """A client's sockets (one account): how many may be open, and how fast new ones.
+
+    Args:
+        max_sockets: sockets the client may have open at once, over all its WsKeys.
+        max_dials: new sockets (first dials and reconnects alike) per ``window`` seconds.
+        window: seconds.
+        clock: monotonic seconds.
+    """
+
+    def __init__(
+        self,
+        max_sockets: int = MAX_SOCKETS_PER_USER,
+        max_dials: int = MAX_DIALS_PER_MINUTE,
+        window: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_sockets = max_sockets
+        self.max_dials = max_dials
+        self._window = window
+        self._clock = clock
+        self._dials: deque[float] = deque()
+        self._sets: list[ShardSet] = []
+
+    def join(self, shard_set: ShardSet) -> None:
+        """Count ``shard_set``'s sockets too."""
+        self._sets.append(shard_set)
+
+    @property
+    def sockets(self) -> int:
+        """Sockets open or being opened now (asked only when a new shard is needed)."""
+        return sum(1 for s in self._sets for shard in s.shards if shard.open)
+
+    def dialed(self) -> None:
+        """A socket is being dialled now."""
+        self._dials.append(self._clock())
+
+    def dial_wait(self) -> float:
+        """Seconds until one more dial fits in the rate (0 when it fits now)."""
+        now = self._clock()
+        while self._dials and self._dials[0] <= now - self._window:
+            self._dials.popleft()
+        if len(self._dials) < self.max_dials:
+            return 0.0
+        return self._dials[0] + self._window - now
+
+
+class _Waiting(abc.DisposableBase):
+    """A subscriber of a topic that waits for the dial rate to allow a new socket."""
+
+    __slots__ = ("inner", "key", "observer", "owner", "with_gaps")
+
+    def __init__(
+        self, owner: ShardSet, key: TopicKey, observer: abc.ObserverBase[Any], with_gaps: bool
+    ) -> None:
+        self.owner: ShardSet | None = owner
+        self.key = key
+        self.observer = observer
+        self.with_gaps = with_gaps
+        self.inner: abc.DisposableBase | None = None
+
+    def dispose(self) -> None:
+        owner = self.owner
+        if owner is None:  # placed (or ended): the shard's sink takes it from here
+            inner, self.inner = self.inner, None
+            if inner is not None:
+                inner.dispose()
+            return
+        if not owner.shards[0].at_home():
+            owner.shards[0].post(self.dispose)
+            return
+        self.owner = None
+        owner.forget(self)
+
+
+class ShardSet:
+    """The sockets of one WsKey, with the surface the client and the views use of a
+    `Connection` (`stream`, `streams`, `state`, `events`, `settled`, `wait_settled`,
+    `close_now`, `topics`, counters).
+
+    Args:
+        ws_key: which socket.
+        new_shard: makes a shard (the client's settings), with no socket until a topic.
+        budget: the client's socket budget, shared by its shard sets.
+        report: receives what an event observer raised.
+    """
+
+    def __init__(
+        self,
+        ws_key: WsKey,
+        new_shard: Callable[[], Shard],
+        budget: SocketBudget,
+        report: Callable[[Exception], None] | None = None,
+    ) -> None:
+        self.ws_key = ws_key
+        self._new_shard = new_shard
+        self._budget = budget
+        self._report = report or (lambda exc: log.error("rxkucoin: %s", exc))
+        self.state: BehaviorSubject[ConnectionState] = BehaviorSubject(ConnectionState.IDLE)
+        self.events: Subject[ConnectionEvent] = Subject()
+        # replaced, never mutated: the watchdog's thread reads it during a stall
+        self._shards: tuple[Shard, ...] = ()
+        self._links: dict[Shard, list[abc.DisposableBase]] = {}
+        self._reserved: set[Shard] = set()  # created here: their first dial is counted
+        self._made = 0
+        self._waiting: deque[_Waiting] = deque()
+        self._timer: asyncio.TimerHandle | None = None
+        self._changed = asyncio.Event()
+        self._closing: set[asyncio.Task[None]] = set()
+        self._closed = False
+        budget.join(self)
+        self._add(new_shard())
+
+    # --- what the client reads ------------------------------------------------------
+
+    @property
+    def shards(self) -> tuple[Shard, ...]:
+        """The sockets of this WsKey, the first one first (it is never dropped)."""
+        return self._shards
+
+    @property
+    def topics(self) -> frozenset[TopicKey]:
+        """The topics held by at least one subscriber (those waiting for a socket too)."""
+        held = frozenset().union(*(s.topics for s in self._shards))
+        return held | {w.key for w in self._waiting}
+
+    @property
+    def token_fetches(self) -> int:
+        """Tokens fetched so far, over every shard."""
+        return sum(s.token_fetches for s in self._shards)
+
+    @property
+    def undecodable(self) -> int:
+        """Pushes that could not be decoded, over every shard."""
+        return sum(s.undecodable for s in self._shards)
+
+    @property
+    def bad_frames(self) -> int:
+        """Frames whose envelope could not be read, over every shard."""
+        return sum(s.bad_frames for s in self._shards)
+
+    @property
+    def last_error(self) -> Exception | None:
+        """Why a shard last failed to open or dropped (an unsettled one's first)."""
+        shards = self._shards
+        for shard in [s for s in shards if not s.settled] + list(shards):
+            if shard.last_error is not None:
+                return shard.last_error
+        return None
+
+    @property
+    def delivering(self) -> str | None:
+        """The topic whose subscribers are being called right now, if any."""
+        for shard in self._shards:
+            topic = shard.delivering
+            if topic is not None:
+                return topic
+        return None
+
+    def report_blocked(self, seconds: float, topic: str) -> None:
+        """A subscriber of ``topic`` held the event loop (told by the delivering shard)."""
+        shards = self._shards
+        shard = next((s for s in shards if s.delivering == topic), shards[0])
+        shard.report_blocked(seconds, topic)
+
+    @property
+    def settled(self) -> bool:
+        """Every shard settled, and no topic waiting for a socket."""
+        return not self._waiting and all(s.settled for s in self._shards)
+
+    async def wait_settled(self) -> None:
+        """Return once `settled`; raise a shard's fatal error if one failed for good."""
+        while not self.settled:
+            if self._waiting:
+                self._changed.clear()
+                await self._changed.wait()
+                continue
+            for shard in self._shards:
+                await shard.wait_settled()
+
+    # --- streams --------------------------------------------------------------------
+
+    def stream(self, key: TopicKey, *, with_gaps: bool = False) -> Observable[Any]:
+        """The one hot Observable of ``key``, on whichever shard carries it."""
+        first = self._shards[0]
+        return TopicSource(
+            lambda observer: self._attach(key, observer, with_gaps), first.at_home, first.post
+        )
+
+    def streams(self, keys: Sequence[TopicKey], *, with_gaps: bool = False) -> Observable[Any]:
+        """One hot Observable of several topics, each on its shard (see
+        `Connection.streams`)."""
+
+        def attach(observer: abc.ObserverBase[Any]) -> abc.DisposableBase:
+            return SinkGroup([self._attach(key, observer, with_gaps) for key in keys])
+
+        first = self._shards[0]
+        return TopicSource(attach, first.at_home, first.post)
+
+    def _attach(
+        self, key: TopicKey, observer: abc.ObserverBase[Any], with_gaps: bool
+    ) -> abc.DisposableBase:
+        if self._closed:
+            return self._shards[0].attach(key, observer, with_gaps)  # ClientClosed
+        if self._waiting:  # keep their order: a new socket is not allowed yet
+            shard = self._existing(key)
+            if shard is None:
+                return self._wait(key, observer, with_gaps)
+            return shard.attach(key, observer, with_gaps)
+        placed = self._place(key)
+        if isinstance(placed, Shard):
+            return placed.attach(key, observer, with_gaps)
+        if placed is None:
+            return self._wait(key, observer, with_gaps)
+        self._refuse(key, observer, placed)
+        return Disposable()
+
+    def _existing(self, key: TopicKey) -> Shard | None:
+        """A shard that already has a socket and can take ``key`` (rules 1 to 3)."""
+        shards = self._shards
+        for shard in shards:
+            if shard.holds(key):
+                return shard
+        for shard in shards:
+            if shard.has_room and (shard.knows(key) or shard.covers(key)):
+                return shard
+        for shard in shards:
+            if shard.has_room and shard.open:
+                return shard
+        return None
+
+    def _place(self, key: TopicKey) -> Shard | SubscriptionLimitReached | None:
+        """Where ``key`` goes: a shard, ``None`` to wait for the dial rate, or why not."""
+        shard = self._existing(key)
+        if shard is not None:
+            return shard
+        for shard in self._shards:
+            if shard.has_room:  # idle: its socket opens with this topic
+                return shard
+        budget = self._budget
+        if budget.sockets >= budget.max_sockets:
+            return SubscriptionLimitReached(
+                str(key),
+                f"the {len(self._shards)} socket(s) of {self.ws_key.value} carry 300 topics "
+                f"each, and this client already has {budget.sockets} of its "
+                f"max_sockets={budget.max_sockets} open (KuCoin allows 50 per user)",
+            )
+        if budget.dial_wait() > 0:
+            return None
+        return self._add(self._new_shard(), reserved=True)
+
+    def _refuse(
+        self, key: TopicKey, observer: abc.ObserverBase[Any], error: SubscriptionLimitReached
+    ) -> None:
+        log.warning("%s: %s", self.ws_key.value, error)
+        self._emit(ConnectionEvent("exception", self.ws_key, time.time(), str(error), error))
+        try:
+            observer.on_error(error)
+        except Exception as exc:
+            self._report(exc)
+
+    # --- waiting for the dial rate ------------------------------------------------------
+
+    def _wait(
+        self, key: TopicKey, observer: abc.ObserverBase[Any], with_gaps: bool
+    ) -> abc.DisposableBase:
+        waiting = _Waiting(self, key, observer, with_gaps)
+        self._waiting.append(waiting)
+        self._arm()
+        return waiting
+
+    def _arm(self) -> None:
+        if self._timer is None and self._waiting:
+            delay = self._budget.dial_wait()
+            log.info(
+                "%s: %d topic(s) wait %.1f s for a new socket (at most %d dials per minute)",
+                self.ws_key.value,
+                len(self._waiting),
+                delay,
+                self._budget.max_dials,
+            )
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(max(delay, 0.001), self._place_waiting)
+
+    def _place_waiting(self) -> None:
+        self._timer = None
+        while self._waiting:
+            waiting = self._waiting[0]
+            placed = self._place(waiting.key)
+            if placed is None:
+                break
+            self._waiting.popleft()
+            waiting.owner = None
+            if isinstance(placed, Shard):
+                waiting.inner = placed.attach(waiting.key, waiting.observer, waiting.with_gaps)
+            else:
+                self._refuse(waiting.key, waiting.observer, placed)
+        self._changed.set()
+        self._arm()
+
+    def forget(self, waiting: _Waiting) -> None:
+        """A waiting subscriber left before it got its socket (on the loop)."""
+        try:
+            self._waiting.remove(waiting)
+        except ValueError:
+            return
+        if not self._waiting and self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._changed.set()
+
+    # --- the shards' lives ----------------------------------------------------------
+
+    def _add(self, shard: Shard, *, reserved: bool = False) -> Shard:
+        self._made += 1
+        shard.number = self._made
+        if reserved:  # its first dial counts now, so a burst of topics opens no more
+            self._budget.dialed()
+            self._reserved.add(shard)
+        self._shards = (*self._shards, shard)
+        self._links[shard] = [
+            shard.state.subscribe(lambda state: self._on_state(shard, state)),
+            shard.events.subscribe(lambda event: self._on_event(shard, event)),
+        ]
+        if self._made > 1:
+            log.info("%s: shard #%d opens (topics beyond 300)", self.ws_key.value, shard.number)
+        return shard
+
+    def _on_state(self, shard: Shard, state: ConnectionState) -> None:
+        if state in (ConnectionState.CONNECTING, ConnectionState.RECONNECTING):
+            if shard in self._reserved:
+                self._reserved.discard(shard)
+            else:
+                self._budget.dialed()
+        elif state is ConnectionState.CLOSED and shard is not self._shards[0] and not self._closed:
+            asyncio.get_running_loop().call_soon(self._retire, shard)
+        self._changed.set()
+        self._update_state(state)
+
+    def _update_state(self, reported: ConnectionState) -> None:
+        states = [s.state.value for s in self._shards]
+        active = [st for st in states if st in _ACTIVE]
+        new: ConnectionState
+        if active:
+            new = next(st for st in _PRECEDENCE if st in active)
+        elif ConnectionState.CLOSED in states:
+            new = ConnectionState.CLOSED
+        else:
+            new = ConnectionState.IDLE
+        # a shard's repeated state (another retry) is told again, as a lone connection does
+        if new is not self.state.value or new is reported:
+            try:
+                self.state.on_next(new)
+            except Exception as exc:  # an unguarded observer must not stall the shard
+                self._report(exc)
+
+    def _on_event(self, shard: Shard, event: ConnectionEvent) -> None:
+        if shard is not self._shards[0]:
+            event = dataclasses.replace(event, detail=f"shard #{shard.number}: {event.detail}")
+        self._emit(event)
+
+    def _emit(self, event: ConnectionEvent) -> None:
+        try:
+            self.events.on_next(event)
+        except Exception as exc:
+            self._report(exc)
+
+    def _retire(self, shard: Shard) -> None:
+        """Drop an emptied shard (not the first) whose socket closed."""
+        if (
+            self._closed
+            or shard not in self._shards[1:]
+            or shard.held_count
+            or shard.state.value is not ConnectionState.CLOSED
+        ):
+            return
+        self._shards = tuple(s for s in self._shards if s is not shard)
+        self._reserved.discard(shard)
+        for link in self._links.pop(shard, []):
+            link.dispose()
+        self._keep_closing(shard.close_now())
+        log.info("%s: shard #%d closed (emptied)", self.ws_key.value, shard.number)
+        self._changed.set()
+        self._update_state(self.state.value)
+
+    def _keep_closing(self, tasks: list[asyncio.Task[None]]) -> None:
+        for task in tasks:
+            if not task.done():
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
+
+    def close_now(self) -> list[asyncio.Task[None]]:
+        """Close every shard for good (client shutdown); see `Connection.close_now`.
+
+        Returns:
+            The tasks still ending, to await.
+        """
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        waiting, self._waiting = list(self._waiting), deque()
+        for w in waiting:
+            w.owner = None
+            try:
+                w.observer.on_completed()
+            except Exception as exc:
+                self._report(exc)
+        ending = [t for shard in self._shards for t in shard.close_now()]
+        ending.extend(t for t in self._closing if not t.done())
+        self._changed.set()
+        return ending
+
+    # --- the first shard's insides, for white-box tests written before sharding ---------
+
+    @property
+    def _topics(self) -> Any:
+        return self._shards[0]._topics
+
+    @property
+    def _router(self) -> Any:
+        return self._shards[0]._router
+
+    @property
+    def _requests(self) -> Any:
+        return self._shards[0]._requests
+
+    @property
+    def _session(self) -> Any:
+        return self._shards[0]._session
+
+    @property
+    def _link(self) -> Any:
+        return self._shards[0]._link
