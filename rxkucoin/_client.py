@@ -20,6 +20,7 @@ from ._affinity import on_loop
 from ._auth import Credentials
 from ._events import ConnectionEvent, ConnectionState
 from ._rest_api import KucoinRest
+from ._rotation import DEFAULT_MAX_SOCKET_AGE
 from ._shards import MAX_SOCKETS_PER_USER, Shard, ShardSet, SocketBudget
 from ._stream import TopicStream
 from ._topics import parse_topics
@@ -98,6 +99,11 @@ class KucoinStreams(AccountViews):
             WsKey holding more than 300 topics opens further sockets; a topic that would
             need a socket beyond this gets `SubscriptionLimitReached`, and nothing is
             sent.
+        max_socket_age: seconds after which each socket is replaced by a new one before
+            KuCoin cuts it at 24 h (23.5 h by default, up to 2% earlier at random):
+            the new socket is subscribed while the old one still delivers, so a planned
+            rotation costs no Gap and loses or repeats no push. ``None``: never (KuCoin's
+            cut is then an ordinary drop, with a Gap on every topic).
 
     Any thread may build streams and subscribe or dispose them: the work is carried out on
     the loop the client was entered on, and every subscriber (of a topic stream, of
@@ -122,6 +128,7 @@ class KucoinStreams(AccountViews):
         blocked_threshold: float | None = 0.5,
         http: aiohttp.ClientSession | None = None,
         max_sockets: int = MAX_SOCKETS_PER_USER,
+        max_socket_age: float | None = DEFAULT_MAX_SOCKET_AGE,
     ) -> None:
         for name, value in (
             ("rest_timeout", rest_timeout),
@@ -135,6 +142,8 @@ class KucoinStreams(AccountViews):
             raise ValueError(f"max_sockets must be at least 1, got {max_sockets!r}")
         if max_attempts is not None and max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1 or None, got {max_attempts!r}")
+        if max_socket_age is not None and not max_socket_age > 0:
+            raise ValueError(f"max_socket_age must be positive or None, got {max_socket_age!r}")
         if pro_auth not in ("signed", "token"):
             raise ValueError(f"pro_auth must be 'signed' or 'token', got {pro_auth!r}")
         self._credentials = credentials
@@ -147,6 +156,7 @@ class KucoinStreams(AccountViews):
         self._ack_timeout = ack_timeout
         self._close_timeout = close_timeout
         self._max_attempts = max_attempts
+        self._max_socket_age = max_socket_age
         self._blocked_threshold = blocked_threshold
         self._watch: _SharedWatch | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -350,6 +360,7 @@ class KucoinStreams(AccountViews):
                 ack_timeout=self._ack_timeout,
                 close_timeout=self._close_timeout,
                 max_attempts=self._max_attempts,
+                max_socket_age=self._max_socket_age,
             )
 
         connection = ShardSet(key, new_shard, self._budget, report=self._report)
