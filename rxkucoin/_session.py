@@ -85,7 +85,8 @@ class Session:
     ) -> None:
         self.key = key
         self.decode_errors = 0
-        self.last_frame_at = time.time()
+        self._clock = asyncio.get_running_loop().time
+        self._last_frame = self._clock()  # the loop's time of the last inbound frame
         self.opened_at = asyncio.get_running_loop().time() if opened_at is None else opened_at
         self.on_push = on_push
         self._ws = ws
@@ -102,6 +103,14 @@ class Session:
         self._ready: asyncio.Future[None] = loop.create_future()
         self._reader = loop.create_task(self._read(), name=f"rxkucoin:{key.value}:read")
         self._pump_task = loop.create_task(self._pump(), name=f"rxkucoin:{key.value}:pump")
+
+    @property
+    def last_frame_at(self) -> float:
+        """Wall-clock time (epoch seconds) of the last inbound frame, or of the opening.
+
+        Kept on the loop's clock, read per frame anyway, and converted when asked.
+        """
+        return time.time() - (self._clock() - self._last_frame)
 
     @property
     def connect_id(self) -> str:
@@ -178,9 +187,8 @@ class Session:
             if type(event) is ev.PushReceived:
                 try:
                     self.on_push(event.frame)
-                except Exception as exc:  # a bug on the push path must not look like a drop
-                    log.exception("handling a push failed on %s", self.key.value)
-                    self._bad_frame(pr.reported_bytes(event.raw), exc)
+                except Exception as exc:
+                    self._push_failed(event, exc)
             elif isinstance(event, ev.Acked | ev.Refused):
                 future = self._waiters.get(event.request_id)
                 if future is not None and not future.done():
@@ -200,6 +208,11 @@ class Session:
             elif isinstance(event, ev.PingRefused):
                 what = f"error {event.code}: {event.data}"
                 log.warning("a ping on %s was answered with %s", self.key.value, what)
+
+    def _push_failed(self, event: ev.PushReceived, exc: Exception) -> None:
+        # a bug on the push path must not look like a drop
+        log.exception("handling a push failed on %s", self.key.value)
+        self._bad_frame(pr.reported_bytes(event.raw), exc)
 
     def _bad_frame(self, raw: bytes, exc: Exception) -> None:
         self.decode_errors += 1
@@ -228,26 +241,32 @@ class Session:
             self._wake.set()
 
     async def _read(self) -> None:
-        loop = asyncio.get_running_loop()
         reason: Exception | None = None
         try:
-            count, slice_ends = 0, loop.time() + YIELD_AFTER_S
+            clock, receive = self._clock, self._protocol.receive
+            count, slice_ends = 0, clock() + YIELD_AFTER_S
             async for message in self._ws:
                 if message.type in _DATA:
-                    self.last_frame_at = time.time()
-                    events = self._protocol.receive(message.data, loop.time())
-                    self._handle(events)
+                    self._last_frame = now = clock()
+                    events = receive(message.data, now)
+                    if len(events) == 1 and type(event := events[0]) is ev.PushReceived:
+                        try:  # the common case, without `_handle`'s walk
+                            self.on_push(event.frame)
+                        except Exception as exc:
+                            self._push_failed(event, exc)
+                    else:
+                        self._handle(events)
+                        if events:
+                            self._wake_if_sooner()  # a push never brings a deadline closer
                     if self.closed.done():
                         return
-                    if events and type(events[0]) is not ev.PushReceived:
-                        self._wake_if_sooner()  # a push never brings a deadline closer
                     count += 1
                     # aiohttp hands buffered frames over without suspending: give the loop
                     # (heartbeats, other sockets) a turn now and then
-                    if count >= YIELD_AFTER_FRAMES or loop.time() >= slice_ends:
+                    if count >= YIELD_AFTER_FRAMES or clock() >= slice_ends:
                         for _ in range(YIELD_TURNS):
                             await asyncio.sleep(0)
-                        count, slice_ends = 0, loop.time() + YIELD_AFTER_S
+                        count, slice_ends = 0, clock() + YIELD_AFTER_S
                 elif message.type is aiohttp.WSMsgType.ERROR:
                     reason = ConnectionLost(f"socket error: {self._ws.exception()}")
                     break
