@@ -12,7 +12,7 @@ RxKucoinError
 │   └── ServerError           retryable: HTTP 5xx or 500000
 ├── SubscriptionRejected      fatal for one topic: the server refused to subscribe it
 │   └── SubscriptionLimitReached  refused locally, nothing sent: no socket may be opened
-│                             for it (the per-user socket cap) or it does not fit on one
+│                             for it (the per-user socket cap)
 ├── BufferOverflow            a bounded hand-off or async iterator's consumer fell behind
 ├── ClientClosed              a stream or method used after its KucoinStreams was closed
 ├── OrderWaitTimeout          an awaited order did not end in time (a TimeoutError too)
@@ -227,9 +227,9 @@ class SubscriptionRejected(RxKucoinError):
 
 class SubscriptionLimitReached(SubscriptionRejected):
     """rxkucoin refused a topic itself, without sending anything to KuCoin, because taking
-    it would break one of KuCoin's limits: every socket the account may open (50 per user,
-    `KucoinStreams(max_sockets=...)`) already carries its 300 topics, or a single socket
-    would have to carry more than 300. Release topics, or spread them over accounts.
+    it would break one of KuCoin's limits: every socket the client may open (50 per user,
+    `KucoinStreams(max_sockets=...)`) already carries its 300 topics. Release topics, or
+    spread them over accounts.
 
     Its ``code`` is ``None`` and ``local`` is ``True``.
     """
