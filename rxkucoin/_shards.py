@@ -125,7 +125,8 @@ class SocketBudget:
 
     Args:
         max_sockets: sockets the client may have open at once, over all its WsKeys.
-        max_dials: new sockets (first dials and reconnects alike) per ``window`` seconds.
+        max_dials: new sockets (first dials, reconnects and rotations alike) per ``window``
+            seconds.
         window: seconds.
         clock: monotonic seconds.
     """
@@ -152,6 +153,12 @@ class SocketBudget:
     def sockets(self) -> int:
         """Sockets open or being opened now (asked only when a new shard is needed)."""
         return sum(1 for s in self._sets for shard in s.shards if shard.open)
+
+    @property
+    def recent_dials(self) -> int:
+        """Dials counted in the last ``window`` seconds."""
+        self.dial_wait()  # forgets the older ones
+        return len(self._dials)
 
     def dialed(self) -> None:
         """A socket is being dialled now."""
@@ -477,6 +484,8 @@ class ShardSet:
                 self._report(exc)
 
     def _on_event(self, shard: Shard, event: ConnectionEvent) -> None:
+        if event.kind == "rotating":  # a planned rotation dials a new socket too
+            self._budget.dialed()
         if shard is not self._shards[0]:
             event = dataclasses.replace(event, detail=f"shard #{shard.number}: {event.detail}")
         self._emit(event)

@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from reactivex.subject import BehaviorSubject, Subject
 from sim.test_server_classic import expect_closed, get_token, open_ws, recv
 from sim.test_server_rest import FakeEngine
 
@@ -293,3 +294,59 @@ async def test_simulator_limits_new_sockets_per_minute(http: aiohttp.ClientSessi
             await expect_closed(ws)
         other = await open_ws(http, sim, creds, "futures")  # per account and host
         await other.close()
+
+
+async def test_a_rotation_counts_as_a_dial(creds: Credentials, sim: Simulator) -> None:
+    async with KucoinStreams(creds, endpoints=sim.endpoints, max_socket_age=0.5) as streams:
+        rotated: list[ConnectionEvent] = []
+        streams.events(SPOT).subscribe(lambda e: rotated.append(e) if e.kind == "rotated" else 0)
+        streams.spot_orders().subscribe()
+        await streams.ready(timeout=10)
+        assert streams._budget.recent_dials == 1
+        await until(lambda: len(rotated) == 1, timeout=10)
+        assert streams._budget.recent_dials == 2
+
+
+class _FakeShard:
+    """What a shard set reads of a shard to merge states and events."""
+
+    def __init__(self) -> None:
+        self.state: BehaviorSubject[ConnectionState] = BehaviorSubject(ConnectionState.IDLE)
+        self.events: Subject[ConnectionEvent] = Subject()
+        self.number = 0
+        self.held_count = 0
+        self.closed = False
+
+    def close_now(self) -> list[asyncio.Task[None]]:
+        self.closed = True
+        return []
+
+
+async def test_the_set_state_is_live_only_when_every_shard_with_a_socket_is() -> None:
+    first, second = _FakeShard(), _FakeShard()
+    shards = ShardSet(SPOT, lambda: first, SocketBudget())  # type: ignore[arg-type, return-value]
+    seen: list[ConnectionState] = []
+    events: list[ConnectionEvent] = []
+    shards.state.subscribe(seen.append)
+    shards.events.subscribe(events.append)
+    first.state.on_next(ConnectionState.CONNECTING)
+    first.state.on_next(ConnectionState.CONNECTING)  # a second attempt is told again
+    first.state.on_next(ConnectionState.LIVE)
+    shards._add(second)  # type: ignore[arg-type]
+    second.state.on_next(ConnectionState.CONNECTING)
+    second.state.on_next(ConnectionState.LIVE)
+    first.state.on_next(ConnectionState.RECONNECTING)
+    first.state.on_next(ConnectionState.LIVE)
+    first.state.on_next(ConnectionState.CLOSED)  # emptied: the other one carries on
+    second.state.on_next(ConnectionState.CLOSED)
+    S = ConnectionState
+    assert seen == [
+        *[S.IDLE, S.CONNECTING, S.CONNECTING, S.LIVE],
+        *[S.CONNECTING, S.LIVE, S.RECONNECTING, S.LIVE, S.CLOSED],
+    ]
+    first.events.on_next(ConnectionEvent("open", SPOT, 0.0, "topics live: 1"))
+    second.events.on_next(ConnectionEvent("open", SPOT, 0.0, "topics live: 2"))
+    assert [e.detail for e in events] == ["topics live: 1", "shard #2: topics live: 2"]
+    assert shards._budget.recent_dials == 4  # 2 attempts of #1, 1 of #2, 1 reconnect of #1
+    await asyncio.sleep(0)  # the emptied second shard is dropped, the first one stays
+    assert shards.shards == (first,) and second.closed and not first.closed
