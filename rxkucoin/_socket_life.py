@@ -246,17 +246,20 @@ class SocketLife:
                 self._signed = False  # the signed handshake failed: a token next time
             observer.on_error(exc)
         finally:
-            await asyncio.gather(*(self._close_detached(s) for s in sessions))
+            # started here, before any await: this task may be cancelled already
+            closes = [self._start_close(s) for s in sessions]
+            if closes:
+                await asyncio.shield(asyncio.gather(*closes))
 
-    async def _close_detached(self, session: Session) -> None:
-        # The retry answers on_error by cancelling this task at once; the socket must
+    def _start_close(self, session: Session) -> asyncio.Task[None]:
+        # The retry answers on_error by cancelling the attempt at once; the socket must
         # still be closed, so the close runs on as a task of its own.
         closing = asyncio.get_running_loop().create_task(
             self._close(session), name=f"rxkucoin:{self.ws_key.value}:close"
         )
         self._closing.add(closing)
         closing.add_done_callback(_forget_close(self._closing))
-        await asyncio.shield(closing)
+        return closing
 
     async def _live(
         self,
@@ -294,7 +297,7 @@ class SocketLife:
             sessions.append(new)
             await self._switch(session, new, rotation, observer)
             sessions.remove(session)
-            await self._close_detached(session)
+            await asyncio.shield(self._start_close(session))
             # Anything the old socket delivered and the new one carried too has arrived
             # on the new one as well once a ping sent now is answered.
             await new.round_trip()

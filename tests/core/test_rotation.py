@@ -229,3 +229,60 @@ async def test_churn_from_threads_during_rotations_keeps_one_request_per_topic()
         assert len(orders) == before + 2
         assert [i for i in orders if isinstance(i, Gap)] == []
         assert "cut" not in sim.faults.kinds()
+
+
+async def test_a_new_socket_that_cannot_be_opened_leaves_the_old_one_in_charge() -> None:
+    async with (
+        Simulator(seed=6, ping_interval_ms=400) as sim,
+        KucoinStreams(
+            sim.add_account("demo", balances={"USDT": "100000"}),
+            endpoints=sim.endpoints,
+            max_socket_age=1.0,
+            backoff=lambda attempt: 0.3,
+        ) as streams,
+    ):
+        orders: list[Any] = []
+        streams.spot_orders().with_gaps().subscribe(orders.append)
+        events: list[Any] = []
+        streams.events(SPOT).subscribe(events.append)
+        await streams.ready(timeout=10)
+        sim.faults.token_error("500", count=2, host="spot")  # the next two rotations' tokens
+        await until(lambda: any(e.kind == "rotated" for e in events), timeout=10)
+        seen = [e for e in events if e.kind != "response"]
+        kinds = [e.kind for e in seen]
+        assert kinds[:2] == ["authenticated", "open"]
+        assert kinds[2:] == ["rotating", "exception"] * 2 + ["rotating", "rotated"], kinds
+        assert "rotation failed" in seen[3].detail and "stays" in seen[3].detail
+        sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+        await until(lambda: len(orders) == 2)  # received, open: no Gap before them
+        assert not any(isinstance(i, Gap) for i in orders)
+        assert sim.stats.bullet_calls["spot"] == 4  # the first, two refused, the successor's
+
+
+async def test_a_socket_lost_during_a_rotation_is_an_ordinary_drop_with_its_gap() -> None:
+    async with (
+        Simulator(seed=6, ping_interval_ms=400) as sim,
+        KucoinStreams(
+            sim.add_account("demo", balances={"USDT": "100000"}),
+            endpoints=sim.endpoints,
+            max_socket_age=1.0,
+            backoff=lambda attempt: 0.1,
+        ) as streams,
+    ):
+        orders: list[Any] = []
+        streams.spot_orders().with_gaps().subscribe(orders.append)
+        kinds: list[str] = []
+
+        def seen(event: Any) -> None:
+            kinds.append(event.kind)
+            if event.kind == "rotating" and kinds.count("rotating") == 1:
+                sim.faults.drop("spot")  # the old socket dies while the new one is dialled
+
+        streams.events(SPOT).subscribe(seen)
+        await streams.ready(timeout=10)
+        await until(lambda: "reconnected" in kinds, timeout=10)
+        assert "rotated" not in kinds[: kinds.index("reconnected")]
+        sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+        await until(lambda: len(orders) == 3)
+        assert isinstance(orders[0], Gap) and not isinstance(orders[1], Gap)
+        assert sum(isinstance(i, Gap) for i in orders) == 1
