@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test lint typecheck bench bench-peers clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,20 @@ test: lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/pytest -q tests/benchmarks -s
+
+# rxkucoin against ccxt pro and the official SDK on the same feed, in a venv of their own
+# (not part of `make test`, `make bench` or CI): docs/benchmarks.md, "Peers"
+PEERS := .venv-peers
+PEERS_STAMP := $(PEERS)/.installed
+
+$(PEERS_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/pip install --quiet --upgrade pip
+	$(PEERS)/bin/pip install --quiet -e . pytest 'ccxt>=4.5,<5' 'kucoin-universal-sdk>=1.3.2,<1.4'
+	touch $(PEERS_STAMP)
+
+bench-peers: $(PEERS_STAMP)
+	$(PEERS)/bin/python -m tests.benchmarks.peers
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

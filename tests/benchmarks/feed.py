@@ -2,9 +2,10 @@
 receiver can take them.
 
 Run by the throughput benchmark: it prints one JSON line with the simulator's endpoints,
-then serves commands on stdin. ``prepare N`` builds N spot order pushes to the account
-``bench`` as finished WebSocket frames and prints ``ready``; ``blast`` writes them all at
-once to every socket subscribed to the order topic and prints ``sent``. The frames are
+then serves commands on stdin. ``prepare N [TOPIC]`` builds N spot order pushes to the
+account ``bench`` (on ``/spotMarket/tradeOrdersV2``, or TOPIC, e.g. the v1 topic ccxt
+subscribes) as finished WebSocket frames and prints ``ready``; ``blast`` writes them all at
+once to every socket subscribed to that topic and prints ``sent``. The frames are
 built before the receiver's clock starts and handed to the kernel in one write, so the
 receiver never waits for the feed: the benchmark measures the receiver, not the feed.
 Keeping the feed in another process means the receiver's CPU time measures only the
@@ -15,6 +16,8 @@ fixed schedule, each stamped just before its write with ``time.monotonic_ns()`` 
 ``ts`` field (CLOCK_MONOTONIC, one clock for every process of the machine), so that the
 receiver's ``time.monotonic_ns()`` minus ``ts`` is the time from the feed's write to the
 receiver's hands. It prints ``sent`` after the last one.
+
+``subscribed TOPIC`` prints how many sockets hold TOPIC (a peer client's readiness).
 """
 
 from __future__ import annotations
@@ -37,11 +40,11 @@ ACCOUNT = "bench"
 SEND_BUFFER = 4 << 20
 
 
-def order_push(i: int, user: str) -> ClassicPush:
+def order_push(i: int, user: str, topic: str = TOPIC) -> ClassicPush:
     return ClassicPush(
         account=ACCOUNT,
         host="spot",
-        topic="/spotMarket/tradeOrdersV2",
+        topic=topic,
         subject="orderChange",
         data={
             "symbol": "BTC-USDT",
@@ -80,11 +83,11 @@ def ws_frame(payload: bytes) -> bytes:
     return header + payload
 
 
-def _subscribed(sim: Simulator) -> list[asyncio.Transport]:
+def _subscribed(sim: Simulator, topic: str = TOPIC) -> list[asyncio.Transport]:
     return [
         session.transport
         for session in sim._sessions_on("spot")
-        if TOPIC in session.subs and not session.closed and session.transport is not None
+        if topic in session.subs and not session.closed and session.transport is not None
     ]
 
 
@@ -110,17 +113,18 @@ async def main() -> None:
         reader = asyncio.StreamReader()
         loop = asyncio.get_running_loop()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-        frames = b""
+        frames, topic = b"", TOPIC
         while line := (await reader.readline()).decode().strip():
             command, *args = line.split()
             if command == "prepare":
-                count = int(args[0])
+                count, topic = int(args[0]), args[1] if len(args) > 1 else TOPIC
                 frames = b"".join(
-                    ws_frame(sim._classic_envelope(order_push(i, ACCOUNT))) for i in range(count)
+                    ws_frame(sim._classic_envelope(order_push(i, ACCOUNT, topic)))
+                    for i in range(count)
                 )
                 print("ready", flush=True)
             elif command == "blast":
-                for transport in _subscribed(sim):
+                for transport in _subscribed(sim, topic):
                     # the kernel's largest send buffer: the feed refills it in few, large
                     # writes, so it needs the CPU seldom while the receiver drains it
                     sock = transport.get_extra_info("socket")
@@ -128,6 +132,8 @@ async def main() -> None:
                     # the simulator's writer is idle: the frames go straight to the kernel
                     transport.write(frames)
                 print("sent", flush=True)
+            elif command == "subscribed":  # how many sockets hold the topic
+                print(len(_subscribed(sim, args[0])), flush=True)
             elif command == "pace":
                 await pace(sim, int(args[0]), float(args[1]))
                 print("sent", flush=True)

@@ -88,9 +88,9 @@ class Feed:
         while self.proc.stdout.readline().strip() != word:
             pass
 
-    def prepare(self, count: int) -> None:
-        """Have ``count`` frames built, before any clock starts."""
-        self._say(f"prepare {count}")
+    def prepare(self, count: int, topic: str = TOPIC) -> None:
+        """Have ``count`` frames of ``topic`` built, before any clock starts."""
+        self._say(f"prepare {count} {topic}")
         self._wait_for("ready")
 
     def blast(self) -> None:
@@ -100,6 +100,12 @@ class Feed:
     def pace(self, count: int, rate: float) -> None:
         """Write ``count`` stamped frames, ``rate`` per second (see `feed.pace`)."""
         self._say(f"pace {count} {rate}")
+
+    def subscribed(self, topic: str) -> int:
+        """How many of the simulator's sockets hold ``topic``."""
+        self._say(f"subscribed {topic}")
+        assert self.proc.stdout is not None
+        return int(self.proc.stdout.readline())
 
     def close(self) -> None:
         self.proc.terminate()
@@ -123,13 +129,16 @@ def _sched() -> tuple[int, int]:
     return int(running), int(runnable)
 
 
-async def measure(feed: Feed, receive: Start) -> Result:
+async def measure(
+    feed: Feed, receive: Start, n: int = N, topic: str = TOPIC, timeout: float = 600
+) -> Result:
+    """Run one receiver over ``n`` pushes of ``topic`` written at once."""
     done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     cleanup = await receive(done)
-    await asyncio.to_thread(feed.prepare, N)  # the loop keeps serving the socket meanwhile
+    await asyncio.to_thread(feed.prepare, n, topic)  # the loop keeps serving the socket
     sched, cpu, wall = _sched(), time.process_time(), time.perf_counter()
     feed.blast()
-    await asyncio.wait_for(done, timeout=600)
+    await asyncio.wait_for(done, timeout=timeout)
     wall = time.perf_counter() - wall
     cpu = time.process_time() - cpu
     running, runnable = (after - before for after, before in zip(_sched(), sched, strict=True))
