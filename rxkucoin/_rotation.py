@@ -14,8 +14,9 @@ topics). A push is delivered when its count on the socket it arrives on exceeds 
 already delivered, so a push seen on both sockets is delivered once, and a push the server
 genuinely sends twice on one socket still arrives twice, as it would without a rotation.
 A push written to the two sockets in different forms would be delivered twice: the
-simulator's wire-variants mode does that on Pro today (it picks a form per socket, where
-KuCoin serialises a push once), so the rotation tests run on canonical frames. Pro's ``P``
+simulator's wire-variants mode does that on Pro today (it picks a form per socket; we
+assume, unverified, that KuCoin serialises a push once for all of an account's sockets),
+so the rotation tests run on canonical frames. Pro's ``P``
 cannot serve instead: it is each gateway's own push time.
 """
 
