@@ -67,21 +67,24 @@ def fingerprint(frame: Push) -> tuple[str, bytes]:
 class Overlap:
     """Delivers each push of a rotation's overlap once, whichever socket brings it first.
 
-    `from_old` and `from_new` are the two sockets' push handlers while both are open. After
-    the old socket's last push and a ping round trip on the new socket, nothing either one
-    delivered can still arrive on the other: the socket then hands pushes to ``deliver``
-    directly and the table is dropped.
+    `from_old` and `from_new` are the two sockets' push handlers while both are open. Once
+    the old socket's last push has arrived (`old_closed`), only the pushes it delivered
+    first still matter, each until its copy comes on the new socket: the table keeps those
+    alone, and a push of the new socket that is not one of them passes without being
+    remembered. After a ping round trip on the new socket nothing can still arrive there
+    either: the socket then hands pushes to ``deliver`` directly and the table is dropped.
 
     Args:
         deliver: where a push goes (the router's ``on_push``).
     """
 
-    __slots__ = ("_counts", "_deliver", "delivered", "dropped")
+    __slots__ = ("_counts", "_deliver", "_old_open", "delivered", "dropped")
 
     def __init__(self, deliver: Callable[[Push], None]) -> None:
         self._deliver = deliver
         # fingerprint -> [seen on old, seen on new]; delivered is the larger of the two
         self._counts: dict[tuple[str, bytes], list[int]] = {}
+        self._old_open = True
         #: pushes let through
         self.delivered = 0
         #: copies held back (seen already on the other socket)
@@ -96,7 +99,29 @@ class Overlap:
 
     def from_new(self, frame: Push) -> None:
         """A push that arrived on the new socket."""
-        self._seen(frame, 1)
+        if self._old_open:
+            self._seen(frame, 1)
+            return
+        key = fingerprint(frame)
+        counts = self._counts.get(key)
+        if counts is None:
+            self.delivered += 1
+            self._deliver(frame)
+            return
+        counts[1] += 1
+        if counts[1] >= counts[0]:
+            del self._counts[key]  # its copies are all in: nothing left to hold back
+        if counts[1] > counts[0]:
+            self.delivered += 1
+            self._deliver(frame)
+        else:
+            self.dropped += 1
+
+    def old_closed(self) -> None:
+        """The old socket's last push has arrived: keep only what it delivered ahead of
+        the new one."""
+        self._old_open = False
+        self._counts = {k: c for k, c in self._counts.items() if c[0] > c[1]}
 
     def _seen(self, frame: Push, side: int) -> None:
         counts = self._counts.get(key := fingerprint(frame))

@@ -295,20 +295,23 @@ class SocketLife:
                 due = loop.time() + delay
                 continue
             sessions.append(new)
-            await self._switch(session, new, rotation, observer)
+            overlap = await self._switch(session, new, rotation, observer)
             sessions.remove(session)
             await asyncio.shield(self._start_close(session))
-            # Anything the old socket delivered and the new one carried too has arrived
-            # on the new one as well once a ping sent now is answered.
-            await new.round_trip()
+            overlap.old_closed()
+            if len(overlap):
+                # What the old socket delivered first and the new one carries too has
+                # arrived on the new one as well once a ping sent now is answered.
+                await new.round_trip()
             new.on_push = self._on_push
             self.rotations += 1
             return new
 
     async def _switch(
         self, old: Session, new: Session, rotation: Rotation, observer: abc.ObserverBase[Phase]
-    ) -> None:
-        """Subscribe every topic on ``new`` while ``old`` delivers, then retire ``old``."""
+    ) -> Overlap:
+        """Subscribe every topic on ``new`` while ``old`` delivers, then retire ``old``;
+        returns the overlap both deliver through."""
         overlap = Overlap(self._on_push)
         old.on_push, new.on_push = overlap.from_old, overlap.from_new
         replay = asyncio.ensure_future(rotation.rotate(old, new))
@@ -328,6 +331,7 @@ class SocketLife:
             await rotation.retire(old)
         except ConnectionLost as exc:
             rotation.old_lost(old, exc)
+        return overlap
 
     async def _close(self, session: Session) -> None:
         self._ended(session)

@@ -69,6 +69,25 @@ def test_a_push_repeated_on_one_socket_still_arrives_as_often_as_that_socket_sen
     assert len(got) == 3
 
 
+def test_once_the_old_socket_is_closed_only_its_pushes_still_owed_by_the_new_one_are_kept() -> None:
+    got: list[Any] = []
+    overlap = Overlap(got.append)
+    a, b, c, d = (push("/t", f'{{"n":{n}}}'.encode()) for n in range(4))
+    overlap.from_old(a)  # its copy is still on its way on the new socket
+    overlap.from_old(b)
+    overlap.from_new(b)  # b is settled
+    overlap.from_new(c)  # c came on the new socket only
+    overlap.old_closed()
+    assert len(overlap) == 1  # a alone
+    overlap.from_new(d)  # new after the close: passes, not remembered
+    assert len(overlap) == 1
+    overlap.from_new(a)  # a's copy: held back, and a is settled too
+    assert len(overlap) == 0
+    overlap.from_new(a)  # a genuine repeat on the new socket
+    assert got == [a, b, c, d, a]
+    assert (overlap.delivered, overlap.dropped) == (5, 2)
+
+
 def test_the_same_payload_on_another_topic_is_another_push() -> None:
     got: list[Any] = []
     overlap = Overlap(got.append)
