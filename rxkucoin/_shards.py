@@ -77,6 +77,7 @@ class Shard(Connection):
     """One socket of a WsKey: a `Connection` with what its shard set asks of it."""
 
     number = 1  # the shard's name in events: #1 is the first, never reused
+    reserved = False  # made by its set, which counted its first dial already
 
     @property
     def held_count(self) -> int:
@@ -118,6 +119,30 @@ class Shard(Connection):
     def post(self, work: Callable[[], object]) -> None:
         """Run ``work`` on the connection's loop, soon and in order."""
         self._post(work)
+
+
+class _ShardEvents(Subject[ConnectionEvent]):
+    """A shard's events: the first shard's are the set's own, a further shard's go into
+    them with ``shard #n:`` in front of their detail. A rotation's dial is counted."""
+
+    def __init__(self, budget: SocketBudget, shard: Shard, into: _ShardEvents | None) -> None:
+        super().__init__()
+        self._budget = budget
+        self._shard = shard
+        self._into = into
+
+    def on_next(self, value: ConnectionEvent) -> None:
+        if value.kind == "rotating":  # a planned rotation dials a new socket too
+            self._budget.dialed()
+        if self._into is None:
+            super().on_next(value)
+        else:
+            detail = f"shard #{self._shard.number}: {value.detail}"
+            self._into.tell(dataclasses.replace(value, detail=detail))
+
+    def tell(self, value: ConnectionEvent) -> None:
+        """Tell the observers ``value`` (a further shard's event, counted there)."""
+        super().on_next(value)
 
 
 class SocketBudget:
@@ -214,6 +239,22 @@ class ShardSet:
         report: receives what an event observer raised.
     """
 
+    __slots__ = (
+        "_budget",
+        "_changed",
+        "_closed",
+        "_closing",
+        "_made",
+        "_new_shard",
+        "_report",
+        "_shards",
+        "_timer",
+        "_waiting",
+        "events",
+        "state",
+        "ws_key",
+    )
+
     def __init__(
         self,
         ws_key: WsKey,
@@ -226,19 +267,18 @@ class ShardSet:
         self._budget = budget
         self._report = report or (lambda exc: log.error("rxkucoin: %s", exc))
         self.state: BehaviorSubject[ConnectionState] = BehaviorSubject(ConnectionState.IDLE)
-        self.events: Subject[ConnectionEvent] = Subject()
         # replaced, never mutated: the watchdog's thread reads it during a stall
         self._shards: tuple[Shard, ...] = ()
-        self._links: dict[Shard, list[abc.DisposableBase]] = {}
-        self._reserved: set[Shard] = set()  # created here: their first dial is counted
         self._made = 0
-        self._waiting: deque[_Waiting] = deque()
+        self._waiting: list[_Waiting] = []
         self._timer: asyncio.TimerHandle | None = None
-        self._changed = asyncio.Event()
-        self._closing: set[asyncio.Task[None]] = set()
+        # made when first needed: most WsKeys never wait nor retire a shard
+        self._changed: asyncio.Event | None = None
+        self._closing: set[asyncio.Task[None]] | None = None
         self._closed = False
         budget.join(self)
-        self._add(new_shard())
+        first = self._add(new_shard())
+        self.events: Subject[ConnectionEvent] = first.events
 
     # --- what the client reads ------------------------------------------------------
 
@@ -301,8 +341,9 @@ class ShardSet:
         """Return once `settled`; raise a shard's fatal error if one failed for good."""
         while not self.settled:
             if self._waiting:
-                self._changed.clear()
-                await self._changed.wait()
+                changed = self._changed = self._changed or asyncio.Event()
+                changed.clear()
+                await changed.wait()
                 continue
             for shard in self._shards:
                 await shard.wait_settled()
@@ -418,13 +459,13 @@ class ShardSet:
             placed = self._place(waiting.key)
             if placed is None:
                 break
-            self._waiting.popleft()
+            del self._waiting[0]
             waiting.owner = None
             if isinstance(placed, Shard):
                 waiting.inner = placed.attach(waiting.key, waiting.observer, waiting.with_gaps)
             else:
                 self._refuse(waiting.key, waiting.observer, placed)
-        self._changed.set()
+        self._signal()
         self._arm()
 
     def forget(self, waiting: _Waiting) -> None:
@@ -436,34 +477,38 @@ class ShardSet:
         if not self._waiting and self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._changed.set()
+        self._signal()
 
     # --- the shards' lives ----------------------------------------------------------
+
+    def _signal(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
 
     def _add(self, shard: Shard, *, reserved: bool = False) -> Shard:
         self._made += 1
         shard.number = self._made
         if reserved:  # its first dial counts now, so a burst of topics opens no more
             self._budget.dialed()
-            self._reserved.add(shard)
+            shard.reserved = True
+        into = self._shards[0].events if self._shards else None
+        assert into is None or isinstance(into, _ShardEvents)
+        shard.events = _ShardEvents(self._budget, shard, into)
         self._shards = (*self._shards, shard)
-        self._links[shard] = [
-            shard.state.subscribe(lambda state: self._on_state(shard, state)),
-            shard.events.subscribe(lambda event: self._on_event(shard, event)),
-        ]
+        shard.state.subscribe(lambda state: self._on_state(shard, state))
         if self._made > 1:
             log.info("%s: shard #%d opens (topics beyond 300)", self.ws_key.value, shard.number)
         return shard
 
     def _on_state(self, shard: Shard, state: ConnectionState) -> None:
         if state in (ConnectionState.CONNECTING, ConnectionState.RECONNECTING):
-            if shard in self._reserved:
-                self._reserved.discard(shard)
+            if shard.reserved:
+                shard.reserved = False
             else:
                 self._budget.dialed()
         elif state is ConnectionState.CLOSED and shard is not self._shards[0] and not self._closed:
             asyncio.get_running_loop().call_soon(self._retire, shard)
-        self._changed.set()
+        self._signal()
         self._update_state(state)
 
     def _update_state(self, reported: ConnectionState) -> None:
@@ -483,16 +528,9 @@ class ShardSet:
             except Exception as exc:  # an unguarded observer must not stall the shard
                 self._report(exc)
 
-    def _on_event(self, shard: Shard, event: ConnectionEvent) -> None:
-        if event.kind == "rotating":  # a planned rotation dials a new socket too
-            self._budget.dialed()
-        if shard is not self._shards[0]:
-            event = dataclasses.replace(event, detail=f"shard #{shard.number}: {event.detail}")
-        self._emit(event)
-
     def _emit(self, event: ConnectionEvent) -> None:
         try:
-            self.events.on_next(event)
+            self.events.on_next(event)  # the first shard's events, which are the set's
         except Exception as exc:
             self._report(exc)
 
@@ -506,19 +544,17 @@ class ShardSet:
         ):
             return
         self._shards = tuple(s for s in self._shards if s is not shard)
-        self._reserved.discard(shard)
-        for link in self._links.pop(shard, []):
-            link.dispose()
         self._keep_closing(shard.close_now())
         log.info("%s: shard #%d closed (emptied)", self.ws_key.value, shard.number)
-        self._changed.set()
+        self._signal()
         self._update_state(self.state.value)
 
     def _keep_closing(self, tasks: list[asyncio.Task[None]]) -> None:
+        closing = self._closing = self._closing or set()
         for task in tasks:
             if not task.done():
-                self._closing.add(task)
-                task.add_done_callback(self._closing.discard)
+                closing.add(task)
+                task.add_done_callback(closing.discard)
 
     def close_now(self) -> list[asyncio.Task[None]]:
         """Close every shard for good (client shutdown); see `Connection.close_now`.
@@ -530,7 +566,7 @@ class ShardSet:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        waiting, self._waiting = list(self._waiting), deque()
+        waiting, self._waiting = self._waiting, []
         for w in waiting:
             w.owner = None
             try:
@@ -538,8 +574,8 @@ class ShardSet:
             except Exception as exc:
                 self._report(exc)
         ending = [t for shard in self._shards for t in shard.close_now()]
-        ending.extend(t for t in self._closing if not t.done())
-        self._changed.set()
+        ending.extend(t for t in self._closing or () if not t.done())
+        self._signal()
         return ending
 
     # --- the first shard's insides, for white-box tests written before sharding ---------

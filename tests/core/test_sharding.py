@@ -315,6 +315,7 @@ class _FakeShard:
         self.events: Subject[ConnectionEvent] = Subject()
         self.number = 0
         self.held_count = 0
+        self.reserved = False
         self.closed = False
 
     def close_now(self) -> list[asyncio.Task[None]]:
