@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from aiohttp import web
 
-from ._classic import Session
+from ._classic import MAX_PER_SESSION, Session
 from ._pushes import ProEvent, Push
 
 if TYPE_CHECKING:
@@ -179,6 +179,10 @@ class ProSession(Session):
         else:
             keys = [(channel, selector, None)]
         if subscribe:
+            new = [k for k in keys if k not in self.subs]
+            if len(self.subs) + len(new) > MAX_PER_SESSION:  # as on Classic (PROTOCOL.md §3.5)
+                self._fail(rid, "exceed max subscription count limitation of 300 per session")
+                return
             self.subs.update(dict.fromkeys(keys))
             sim._resubscribed(self, keys)
         else:

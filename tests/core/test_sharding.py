@@ -14,6 +14,8 @@ import aiohttp
 import pytest
 from reactivex.subject import BehaviorSubject, Subject
 from sim.test_server_classic import expect_closed, get_token, open_ws, recv
+from sim.test_server_pro import NOW, flow_b
+from sim.test_server_pro import subscribe as pro_subscribe
 from sim.test_server_rest import FakeEngine
 
 from rxkucoin import Credentials, KucoinStreams, WsKey
@@ -23,11 +25,13 @@ from rxkucoin._shards import ShardSet, SocketBudget
 from rxkucoin.exceptions import SubscriptionLimitReached, SubscriptionRejected
 from rxkucoin.sim import Simulator
 from rxkucoin.sim._classic import ClassicSession
+from rxkucoin.sim._classic import Session as SimSession
 from rxkucoin.sim._pushes import ClassicPush
 
 from .helpers import Recorder, until
 
 SPOT = WsKey.SPOT_PRIVATE_V1
+PRO = WsKey.PRIVATE_PRO_V2
 ISOLATED = "/margin/isolatedPosition"
 
 
@@ -192,6 +196,32 @@ async def test_churn_from_threads_across_shards_loses_nothing(
         assert sum(1 for shard in conn.shards for k in shard.topics if k.symbol in kept) == 4
 
 
+async def test_pro_topics_past_300_open_a_second_signed_socket(
+    sim: Simulator, creds: Credentials, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pro takes one channel per request: 400 per-symbol order topics are 400 frames, so
+    the pacing (tested on its own) is lifted on both sides. The simulator refuses a 301st
+    subscription on a Pro socket as on Classic; the second socket authenticates on its own."""
+    monkeypatch.setattr(SimSession, "rate_ok", lambda self: True)
+    monkeypatch.setattr(protocol, "Pacer", _Unpaced)
+    symbols = ["BTC-USDT", *[f"P{i}-USDT" for i in range(398)], "ETH-USDT"]
+    async with KucoinStreams(creds, endpoints=sim.endpoints) as streams:
+        events: list[ConnectionEvent] = []
+        streams.events(PRO).subscribe(events.append)
+        orders = Recorder()
+        streams.pro_orders("SPOT", symbols).with_gaps().subscribe(orders.on_next, orders.on_error)
+        await streams.ready(timeout=15)
+        conn = streams.connection(PRO)
+        assert [s.held_count for s in conn.shards] == [300, 100]
+        subs = [len(s.subs) for s in sim._sessions_on("pro")]
+        assert sorted(subs) == [100, 300]
+        assert sum(e.kind == "authenticated" for e in events) == 2
+        for symbol in ("BTC-USDT", "ETH-USDT"):  # one on each socket
+            sim.engine.place_spot_order("demo", symbol, "buy", "limit", "0.01", price="100")
+        await until(lambda: {o.symbol for o in orders.items} == {"BTC-USDT", "ETH-USDT"})
+        assert not orders.errors and not orders.gaps
+
+
 async def test_no_socket_left_is_a_local_refusal_and_nothing_is_sent(
     sim: Simulator, creds: Credentials
 ) -> None:
@@ -351,3 +381,18 @@ async def test_the_set_state_is_live_only_when_every_shard_with_a_socket_is() ->
     assert shards._budget.recent_dials == 4  # 2 attempts of #1, 1 of #2, 1 reconnect of #1
     await asyncio.sleep(0)  # the emptied second shard is dropped, the first one stays
     assert shards.shards == (first,) and second.closed and not first.closed
+
+
+async def test_simulator_refuses_a_301st_subscription_on_a_pro_socket(
+    http: aiohttp.ClientSession,
+) -> None:
+    async with Simulator(FakeEngine(), seed=5, clock=lambda: NOW) as sim:
+        ws = await flow_b(http, sim, sim.add_account())
+        symbols = [f"S{i}-USDT" for i in range(301)]
+        answer = await pro_subscribe(ws, "order", tradeType="SPOT", symbols=symbols[:300])
+        assert answer["result"] is True
+        answer = await pro_subscribe(ws, "order", "2", tradeType="SPOT", symbol=symbols[0])
+        assert answer["result"] is True  # the same subscription again takes no slot
+        answer = await pro_subscribe(ws, "order", "3", tradeType="SPOT", symbol=symbols[300])
+        assert answer["result"] is False and "300 per session" in answer["reason"]
+        await ws.close()
