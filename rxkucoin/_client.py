@@ -21,7 +21,8 @@ from ._auth import Credentials
 from ._events import ConnectionEvent, ConnectionState
 from ._rest_api import KucoinRest
 from ._rotation import DEFAULT_MAX_SOCKET_AGE
-from ._shards import MAX_SOCKETS_PER_USER, Shard, ShardSet, SocketBudget
+from ._shard import MAX_SOCKETS_PER_USER, Shard, SocketBudget
+from ._shards import ShardSet
 from ._stream import TopicStream
 from ._topics import parse_topics
 from ._typed_streams import Subscription

@@ -29,10 +29,8 @@ shards with ``shard #n:`` in front of their detail.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
@@ -40,30 +38,17 @@ from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 from reactivex.subject import BehaviorSubject, Subject
 
-from ._connection import Connection
 from ._events import ConnectionEvent, ConnectionState
 from ._routes import SinkGroup, TopicSource
-from ._topics import TopicKey, covering_keys
+from ._shard import ACTIVE_STATES, Shard, ShardEvents, SocketBudget
+from ._topics import TopicKey
 from .exceptions import SubscriptionLimitReached
 from .keys import WsKey
 
-__all__ = ("MAX_DIALS_PER_MINUTE", "MAX_SOCKETS_PER_USER", "Shard", "ShardSet", "SocketBudget")
+__all__ = ("ShardSet",)
 
 log = logging.getLogger("rxkucoin.connection")
 
-#: Sockets one user may have open (PROTOCOL.md §3.5: error 509 beyond 50).
-MAX_SOCKETS_PER_USER: Final = 50
-#: New sockets per minute (PROTOCOL.md §3.5, a third-party figure).
-MAX_DIALS_PER_MINUTE: Final = 30
-
-_ACTIVE: Final = frozenset(
-    {
-        ConnectionState.CONNECTING,
-        ConnectionState.LIVE,
-        ConnectionState.RECONNECTING,
-        ConnectionState.FAILED,
-    }
-)
 #: the set's state: the first of these any active shard is in
 _PRECEDENCE: Final = (
     ConnectionState.FAILED,
@@ -71,132 +56,6 @@ _PRECEDENCE: Final = (
     ConnectionState.CONNECTING,
     ConnectionState.LIVE,
 )
-
-
-class Shard(Connection):
-    """One socket of a WsKey: a `Connection` with what its shard set asks of it."""
-
-    number = 1  # the shard's name in events: #1 is the first, never reused
-    reserved = False  # made by its set, which counted its first dial already
-
-    @property
-    def held_count(self) -> int:
-        """Topics held (O(1))."""
-        return self._topics.held_count
-
-    @property
-    def has_room(self) -> bool:
-        """One more topic fits on this socket."""
-        return self._topics.held_count < self._topics.capacity
-
-    @property
-    def open(self) -> bool:
-        """It has (or is getting) a socket: topics held, or dialing, live or failed."""
-        return self._topics.held_count > 0 or self.state.value in _ACTIVE
-
-    def holds(self, key: TopicKey) -> bool:
-        """``key`` has a subscriber here."""
-        return self._topics.holds(key)
-
-    def knows(self, key: TopicKey) -> bool:
-        """``key`` has state here (held, or its server subscription being undone)."""
-        return self._topics.knows(key)
-
-    def covers(self, key: TopicKey) -> bool:
-        """An all-symbols topic carrying ``key`` is held here."""
-        return any(self._topics.holds(c) for c in covering_keys(key))
-
-    def attach(
-        self, key: TopicKey, observer: abc.ObserverBase[Any], with_gaps: bool
-    ) -> abc.DisposableBase:
-        """Add a subscriber of ``key`` here (on the loop); its disposable."""
-        return self._attach(key, observer, with_gaps)
-
-    def at_home(self) -> bool:
-        """The caller runs on the connection's loop."""
-        return self._at_home()
-
-    def post(self, work: Callable[[], object]) -> None:
-        """Run ``work`` on the connection's loop, soon and in order."""
-        self._post(work)
-
-
-class _ShardEvents(Subject[ConnectionEvent]):
-    """A shard's events: the first shard's are the set's own, a further shard's go into
-    them with ``shard #n:`` in front of their detail. A rotation's dial is counted."""
-
-    def __init__(self, budget: SocketBudget, shard: Shard, into: _ShardEvents | None) -> None:
-        super().__init__()
-        self._budget = budget
-        self._shard = shard
-        self._into = into
-
-    def on_next(self, value: ConnectionEvent) -> None:
-        if value.kind == "rotating":  # a planned rotation dials a new socket too
-            self._budget.dialed()
-        if self._into is None:
-            super().on_next(value)
-        else:
-            detail = f"shard #{self._shard.number}: {value.detail}"
-            self._into.tell(dataclasses.replace(value, detail=detail))
-
-    def tell(self, value: ConnectionEvent) -> None:
-        """Tell the observers ``value`` (a further shard's event, counted there)."""
-        super().on_next(value)
-
-
-class SocketBudget:
-    """A client's sockets (one account): how many may be open, and how fast new ones.
-
-    Args:
-        max_sockets: sockets the client may have open at once, over all its WsKeys.
-        max_dials: new sockets (first dials, reconnects and rotations alike) per ``window``
-            seconds.
-        window: seconds.
-        clock: monotonic seconds.
-    """
-
-    def __init__(
-        self,
-        max_sockets: int = MAX_SOCKETS_PER_USER,
-        max_dials: int = MAX_DIALS_PER_MINUTE,
-        window: float = 60.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.max_sockets = max_sockets
-        self.max_dials = max_dials
-        self._window = window
-        self._clock = clock
-        self._dials: deque[float] = deque()
-        self._sets: list[ShardSet] = []
-
-    def join(self, shard_set: ShardSet) -> None:
-        """Count ``shard_set``'s sockets too."""
-        self._sets.append(shard_set)
-
-    @property
-    def sockets(self) -> int:
-        """Sockets open or being opened now (asked only when a new shard is needed)."""
-        return sum(1 for s in self._sets for shard in s.shards if shard.open)
-
-    @property
-    def recent_dials(self) -> int:
-        """Dials counted in the last ``window`` seconds."""
-        self.dial_wait()  # forgets the older ones
-        return len(self._dials)
-
-    def dialed(self) -> None:
-        """A socket is being dialled now."""
-        self._dials.append(self._clock())
-
-    def dial_wait(self) -> float:
-        """Seconds until one more dial fits in the rate (0 when it fits now)."""
-        now = self._clock()
-        while self._dials and self._dials[0] <= now - self._window:
-            self._dials.popleft()
-        if len(self._dials) < self.max_dials:
-            return 0.0
-        return self._dials[0] + self._window - now
 
 
 class _Waiting(abc.DisposableBase):
@@ -492,8 +351,8 @@ class ShardSet:
             self._budget.dialed()
             shard.reserved = True
         into = self._shards[0].events if self._shards else None
-        assert into is None or isinstance(into, _ShardEvents)
-        shard.events = _ShardEvents(self._budget, shard, into)
+        assert into is None or isinstance(into, ShardEvents)
+        shard.events = ShardEvents(self._budget, shard, into)
         self._shards = (*self._shards, shard)
         shard.state.subscribe(lambda state: self._on_state(shard, state))
         if self._made > 1:
@@ -513,7 +372,7 @@ class ShardSet:
 
     def _update_state(self, reported: ConnectionState) -> None:
         states = [s.state.value for s in self._shards]
-        active = [st for st in states if st in _ACTIVE]
+        active = [st for st in states if st in ACTIVE_STATES]
         new: ConnectionState
         if active:
             new = next(st for st in _PRECEDENCE if st in active)

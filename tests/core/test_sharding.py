@@ -21,7 +21,8 @@ from sim.test_server_rest import FakeEngine
 from rxkucoin import Credentials, KucoinStreams, WsKey
 from rxkucoin import _protocol as protocol
 from rxkucoin._events import ConnectionEvent, ConnectionState
-from rxkucoin._shards import ShardSet, SocketBudget
+from rxkucoin._shard import SocketBudget
+from rxkucoin._shards import ShardSet
 from rxkucoin.exceptions import SubscriptionLimitReached, SubscriptionRejected
 from rxkucoin.sim import Simulator
 from rxkucoin.sim._classic import ClassicSession
