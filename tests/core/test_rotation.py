@@ -314,3 +314,33 @@ async def test_a_socket_lost_during_a_rotation_is_an_ordinary_drop_with_its_gap(
         await until(lambda: len(orders) == 3)
         assert isinstance(orders[0], Gap) and not isinstance(orders[1], Gap)
         assert sum(isinstance(i, Gap) for i in orders) == 1
+
+
+async def test_a_subscribe_refused_on_the_new_socket_is_retried_before_the_switch() -> None:
+    async with (
+        Simulator(seed=6, ping_interval_ms=400) as sim,
+        KucoinStreams(
+            sim.add_account("demo", balances={"USDT": "100000"}),
+            endpoints=sim.endpoints,
+            max_socket_age=1.0,
+            backoff=lambda attempt: 0.2,
+        ) as streams,
+    ):
+        orders: list[Any] = []
+        streams.spot_orders().with_gaps().subscribe(orders.append)
+        events: list[Any] = []
+
+        def seen(event: Any) -> None:
+            events.append(event)
+            if event.kind == "rotating" and len([e for e in events if e.kind == "rotating"]) == 1:
+                sim.faults.reject_next_subscribe()  # "exceed max permits per second"
+
+        streams.events(SPOT).subscribe(seen)
+        await streams.ready(timeout=10)
+        await until(lambda: any(e.kind == "rotated" for e in events), timeout=10)
+        kinds = [e.kind for e in events if e.kind != "response"]
+        assert kinds[2:] == ["rotating", "exception", "rotated"], kinds  # refused, retried
+        assert "retrying" in events[[e.kind for e in events].index("exception")].detail
+        sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
+        await until(lambda: len(orders) == 2)
+        assert not any(isinstance(i, Gap) for i in orders)
