@@ -99,7 +99,8 @@ class KucoinStreams(AccountViews):
             (KuCoin allows 50 per user; lower it when other programs use the account). A
             WsKey holding more than 300 topics opens further sockets; a topic that would
             need a socket beyond this gets `SubscriptionLimitReached`, and nothing is
-            sent.
+            sent. While sockets rotate (``max_socket_age``), one of them is kept free for
+            a rotation's new socket.
         max_socket_age: seconds after which each socket is replaced by a new one before
             KuCoin cuts it at 24 h (23.5 h by default, up to 2% earlier at random):
             the new socket is subscribed while the old one still delivers, so a planned
@@ -168,7 +169,7 @@ class KucoinStreams(AccountViews):
         # (get, setdefault, copy, clear), atomic under the GIL (and locked per dict on
         # free-threaded builds), so the loop thread never waits on a lock.
         self._connections: dict[WsKey, ShardSet] = {}
-        self._budget = SocketBudget(max_sockets)
+        self._budget = SocketBudget(max_sockets, spare=0 if max_socket_age is None else 1)
         self._views = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False

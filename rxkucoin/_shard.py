@@ -129,6 +129,8 @@ class SocketBudget:
 
     Args:
         max_sockets: sockets the client may have open at once, over all its WsKeys.
+        spare: of those, kept free for a planned rotation's new socket (make before
+            break needs one more socket for a few seconds): no new shard takes them.
         max_dials: new sockets (first dials, reconnects and rotations alike) per ``window``
             seconds.
         window: seconds.
@@ -141,8 +143,10 @@ class SocketBudget:
         max_dials: int = MAX_DIALS_PER_MINUTE,
         window: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        spare: int = 0,
     ) -> None:
         self.max_sockets = max_sockets
+        self.spare = spare
         self.max_dials = max_dials
         self._window = window
         self._clock = clock
@@ -157,6 +161,10 @@ class SocketBudget:
     def sockets(self) -> int:
         """Sockets open or being opened now (asked only when a new shard is needed)."""
         return sum(1 for s in self._sets for shard in s.shards if shard.open)
+
+    def may_open(self) -> bool:
+        """Whether one more shard may open a socket (the spare ones left aside)."""
+        return self.sockets + self.spare < self.max_sockets
 
     @property
     def recent_dials(self) -> int:

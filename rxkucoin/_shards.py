@@ -267,12 +267,13 @@ class ShardSet:
             if shard.has_room:  # idle: its socket opens with this topic
                 return shard
         budget = self._budget
-        if budget.sockets >= budget.max_sockets:
+        if not budget.may_open():
+            spare = f", {budget.spare} kept for rotations" if budget.spare else ""
             return SubscriptionLimitReached(
                 str(key),
                 f"the {len(self._shards)} socket(s) of {self.ws_key.value} carry 300 topics "
                 f"each, and this client already has {budget.sockets} of its "
-                f"max_sockets={budget.max_sockets} open (KuCoin allows 50 per user)",
+                f"max_sockets={budget.max_sockets} open{spare} (KuCoin allows 50 per user)",
             )
         if budget.dial_wait() > 0:
             return None

@@ -8,6 +8,7 @@ import asyncio
 import random
 import threading
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
@@ -244,6 +245,7 @@ async def test_no_socket_left_is_a_local_refusal_and_nothing_is_sent(
         assert isinstance(error, SubscriptionRejected) and error.local and error.code is None
         assert "refused locally" in str(error) and "nothing was sent" in str(error)
         assert "KuCoin refused" not in str(error) and "max_sockets=2" in str(error)
+        assert "1 kept for rotations" in str(error)  # rotation is on by default
         assert any(e.kind == "exception" and e.error is error for e in events)
         again = Recorder()  # another subscriber of a held topic needs no socket
         streams.margin_isolated_position(symbols[0]).subscribe(again.on_next, again.on_error)
@@ -305,7 +307,15 @@ def test_socket_budget_counts_dials_in_a_sliding_window() -> None:
     assert budget.dial_wait() == pytest.approx(0.0)
     budget.dialed()
     assert budget.dial_wait() == pytest.approx(10.0)  # now the one at 110
-    assert budget.sockets == 0  # no shard set joined
+    assert budget.sockets == 0 and budget.may_open()  # no shard set joined
+
+
+@pytest.mark.parametrize(("spare", "opens"), [(0, True), (1, False)])
+def test_a_spare_socket_is_kept_for_rotations(spare: int, opens: bool) -> None:
+    two_open = SimpleNamespace(shards=(SimpleNamespace(open=True), SimpleNamespace(open=True)))
+    budget = SocketBudget(max_sockets=3, spare=spare)
+    budget.join(two_open)  # type: ignore[arg-type]
+    assert budget.sockets == 2 and budget.may_open() is opens
 
 
 async def test_simulator_limits_new_sockets_per_minute(http: aiohttp.ClientSession) -> None:
