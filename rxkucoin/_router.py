@@ -28,8 +28,8 @@ from ._session import MAX_REPORTED_BYTES, Push
 from ._topics import TopicKey, route_keys
 from .exceptions import DecodeError
 from .keys import Dialect, WsKey
-from .models._base import Payload
-from .models._registry import decoder_for
+from .models._base import Payload, has_blank
+from .models._registry import decoder_for, fast_decoder
 
 __all__ = ("Router",)
 
@@ -60,23 +60,18 @@ def _symbol_of(raw: bytes, dialect: Dialect) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _server_time_ns(frame: Push, payload: Payload) -> int | None:
-    """The server's time of a push, in ns, where the wire gives one: Pro ``P``; Classic
-    ``ts`` of the payloads that carry it in ns (orders, stop orders)."""
-    if type(frame) is ProPush:
-        return frame.push_time_ns
-    ts = getattr(payload, "ts", None)
-    return ts if type(ts) is int and ts > 10**17 else None
-
-
 class _Kind:
     """What the router keeps per push kind (topic and subject): its decoder, and its
     routes per payload symbol, so that a push costs dictionary lookups, no allocation."""
 
-    __slots__ = ("decode", "routes")
+    __slots__ = ("decode", "fast", "routes")
 
-    def __init__(self, decode: Callable[[bytes], Payload]) -> None:
+    def __init__(
+        self, decode: Callable[[bytes], Payload], fast: Callable[[bytes], Payload] | None
+    ) -> None:
         self.decode = decode
+        #: the model's bare decoder, for payloads without a blank (see `fast_decoder`)
+        self.fast = fast
         self.routes: dict[str | None, tuple[Route, ...]] = {}
 
 
@@ -207,11 +202,18 @@ class Router:
         kind = None if kinds is None else kinds.get(subject)
         if kind is None:
             kind = self._kind(topic, subject)
-        try:
-            payload = kind.decode(frame.data)
-        except Exception as exc:  # DecodeError, or anything a hostile payload provokes
-            self._undecodable(topic, bytes(frame.data), exc)
-            return
+        data, fast, payload = frame.data, kind.fast, None
+        if fast is not None and has_blank(data) is None:
+            try:  # the common case, in place: no blank to rewrite, nothing to repair
+                payload = fast(data)
+            except Exception:  # the full decoder repairs it or says why not
+                payload = None
+        if payload is None:
+            try:
+                payload = kind.decode(data)
+            except Exception as exc:  # DecodeError, or anything a hostile payload provokes
+                self._undecodable(topic, bytes(data), exc)
+                return
         symbol = getattr(payload, "symbol", None)
         routes = kind.routes.get(symbol)
         if routes is None:
@@ -220,7 +222,11 @@ class Router:
             self._cached += 1
             routes = kind.routes[symbol] = self._held(route_keys(self.ws_key, topic, symbol))
         if routes:
-            server_ns = _server_time_ns(frame, payload)
+            if type(frame) is ProPush:  # the server's time of the push, where there is one
+                server_ns = frame.push_time_ns
+            else:  # Classic: the ``ts`` of the payloads that carry it in ns
+                ts = getattr(payload, "ts", None)
+                server_ns = ts if type(ts) is int and ts > 10**17 else None
             self.delivering = topic  # read by the loop-lag watchdog's thread
             for route in routes:
                 route.deliver(payload, server_ns)
@@ -230,7 +236,8 @@ class Router:
         if self._cached >= MAX_CACHED:
             self._forget()
         self._cached += 1
-        kind = _Kind(decoder_for(self.ws_key.dialect, topic, subject))
+        dialect = self.ws_key.dialect
+        kind = _Kind(decoder_for(dialect, topic, subject), fast_decoder(dialect, topic, subject))
         self._kinds.setdefault(topic, {})[subject] = kind
         return kind
 

@@ -128,3 +128,17 @@ def test_pushes_of_endless_distinct_symbols_keep_the_caches_bounded() -> None:
         r.on_push(symbol_push(f"S{n}-USDT"))
     assert len(items) == 3 * MAX_CACHED  # every push delivered, whatever was forgotten
     assert 0 < len(r._cache) + len(r._decoders) <= MAX_CACHED
+
+
+def test_payloads_the_bare_decoder_refuses_are_repaired_or_reported() -> None:
+    r = router()
+    items = subscribe(r.route(ORDERS))
+    repairable = b'{"symbol":"BTC-USDT","orderId":123,"type":"open","ts":1}'  # a number for text
+    broken = b'{"symbol":"BTC-USDT","orderId":"1","type":"open","price":"x"}'
+    for data in (repairable, broken):
+        r.on_push(ClassicMessage(topic=ORDERS.name, subject="orderChange", data=msgspec.Raw(data)))
+    order, gap = items
+    assert order.order_id == "123"
+    assert isinstance(gap, Gap) and gap.cause == "undecodable"
+    assert gap.error is not None and gap.error.path == "$.data.price"
+    assert r.undecodable == 1
