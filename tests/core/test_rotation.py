@@ -344,3 +344,28 @@ async def test_a_subscribe_refused_on_the_new_socket_is_retried_before_the_switc
         sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
         await until(lambda: len(orders) == 2)
         assert not any(isinstance(i, Gap) for i in orders)
+
+
+async def test_closing_the_client_in_the_middle_of_a_rotation_ends_both_sockets_in_time() -> None:
+    async with Simulator(seed=6, ping_interval_ms=400) as sim:
+        streams = KucoinStreams(
+            sim.add_account("demo", balances={"USDT": "100000"}),
+            endpoints=sim.endpoints,
+            max_socket_age=0.5,
+        )
+        async with streams:
+            done: list[Any] = []
+            streams.spot_orders().subscribe(on_completed=lambda: done.append(True))
+            kinds: list[str] = []
+            streams.events(SPOT).subscribe(lambda e: kinds.append(e.kind))
+            await streams.ready(timeout=10)
+            sim.faults.welcome_delay(2.0)  # the successor waits for its welcome
+            await until(lambda: "rotating" in kinds)
+            await until(lambda: sim.stats.live_connections["spot"] == 2)
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            await streams.aclose()
+            assert loop.time() - started < streams.close_bound
+        assert done == [True] and "rotated" not in kinds
+        # the simulator notices the successor gone once its welcome is due
+        await until(lambda: sim.stats.live_connections["spot"] == 0, timeout=6)
