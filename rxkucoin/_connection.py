@@ -161,6 +161,7 @@ class Connection:
                 rotate=functools.partial(self._rotate, settle_timeout=ack_timeout),
                 retire=self._requests.retire,
                 old_lost=self._old_lost,
+                restore=self._requests.restore,
                 backoff=self._backoff,
             ),
         )

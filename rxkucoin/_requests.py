@@ -168,6 +168,14 @@ class RequestFlow:
                 break
         return missing()
 
+    async def restore(self, old: Session) -> None:
+        """The new socket of a rotation died before the switch: ``old`` carries the
+        requests again, and every held topic is subscribed on it again (the server
+        acknowledges a subscription it already has)."""
+        self._old = None
+        self._retiring.pop(old, None)
+        await self.replay(old)
+
     async def retire(self, old: Session) -> None:
         """Unsubscribe ``old``'s topics (it was rotated away) and return once the server
         answered: every push it wrote to ``old`` before these answers has arrived.

@@ -117,6 +117,8 @@ class Rotation:
             arrived (then no push of it is still on its way).
         old_lost: the old session died after the switch, before its last pushes were known
             to have arrived (``old_lost(old, error)``).
+        restore: the new session died before the switch: replays every held topic on the
+            old one again, which stays in charge.
         backoff: attempt number to seconds before a failed rotation is tried again.
     """
 
@@ -125,6 +127,7 @@ class Rotation:
     rotate: Callable[[Session, Session], Awaitable[None]]
     retire: Callable[[Session], Awaitable[None]]
     old_lost: Callable[[Session, Exception], None]
+    restore: Callable[[Session], Awaitable[None]]
     backoff: Callable[[int], float]
 
 
@@ -296,6 +299,17 @@ class SocketLife:
                 continue
             sessions.append(new)
             overlap = await self._switch(session, new, rotation, observer)
+            if overlap is None:  # the new socket died first: the old one stays
+                sessions.remove(new)
+                await asyncio.shield(self._start_close(new))
+                await session.round_trip()  # what the new one delivered first is in
+                session.on_push = self._on_push
+                error = new.closed.result()
+                delay = rotation.backoff(failures)
+                failures += 1
+                observer.on_next(RotationFailed(error, delay))
+                due = loop.time() + delay
+                continue
             sessions.remove(session)
             await asyncio.shield(self._start_close(session))
             overlap.old_closed()
@@ -309,9 +323,10 @@ class SocketLife:
 
     async def _switch(
         self, old: Session, new: Session, rotation: Rotation, observer: abc.ObserverBase[Phase]
-    ) -> Overlap:
+    ) -> Overlap | None:
         """Subscribe every topic on ``new`` while ``old`` delivers, then retire ``old``;
-        returns the overlap both deliver through."""
+        returns the overlap both deliver through, or ``None`` if ``new`` died first (its
+        topics are back on ``old``)."""
         overlap = Overlap(self._on_push)
         old.on_push, new.on_push = overlap.from_old, overlap.from_new
         replay = asyncio.ensure_future(rotation.rotate(old, new))
@@ -322,9 +337,13 @@ class SocketLife:
             if not replay.done():
                 replay.cancel()
                 await asyncio.gather(replay, return_exceptions=True)
-        for session in (old, new):
-            if session.closed.done():
-                raise session.closed.result()
+        if old.closed.done():
+            raise old.closed.result()
+        if new.closed.done():
+            await rotation.restore(old)
+            if old.closed.done():
+                raise old.closed.result()
+            return None
         replay.result()
         observer.on_next(Rotated(new, old))
         try:

@@ -369,3 +369,50 @@ async def test_closing_the_client_in_the_middle_of_a_rotation_ends_both_sockets_
         assert done == [True] and "rotated" not in kinds
         # the simulator notices the successor gone once its welcome is due
         await until(lambda: sim.stats.live_connections["spot"] == 0, timeout=6)
+
+
+async def test_a_new_socket_lost_before_the_switch_leaves_the_old_one_in_charge() -> None:
+    async with (
+        Simulator(seed=6, ping_interval_ms=400) as sim,
+        KucoinStreams(
+            sim.add_account("demo", balances={"USDT": "10000000"}),
+            endpoints=sim.endpoints,
+            max_socket_age=1.0,
+            backoff=lambda attempt: 0.3,
+        ) as streams,
+    ):
+        pushed: list[Any] = []
+        sim.engine.listen(pushed.append)
+        orders: list[Any] = []
+        streams.spot_orders().with_gaps().subscribe(orders.append)
+        kinds: list[str] = []
+        streams.events(SPOT).subscribe(lambda e: kinds.append(e.kind))
+        await streams.ready(timeout=10)
+        (shard,) = streams.connection(SPOT).shards
+        flow = shard._requests
+        rotate = flow.rotate
+
+        async def successor_dies(old: Any, new: Any, settle_timeout: float) -> Any:
+            flow.rotate = rotate  # once
+            buy()  # on the old socket only
+            sim._sessions_on("spot")[-1].abort()  # the successor, welcomed, dies
+            return await rotate(old, new, settle_timeout)
+
+        def buy() -> None:
+            sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="3")
+
+        flow.rotate = successor_dies  # type: ignore[method-assign]
+        await until(lambda: "rotated" in kinds, timeout=10)
+        assert [k for k in kinds if k != "response"][2:] == [
+            "rotating",
+            "exception",  # rotation failed; the current socket stays
+            "rotating",
+            "rotated",
+        ], kinds
+        buy()  # on the successor
+        expected = Counter(i for r in pushed if (i := pushed_identity(r)) and i[0] == "spot")
+        assert expected.total() == 4  # received and open, twice
+        await until(lambda: len(orders) >= expected.total())
+        await asyncio.sleep(0.2)
+        assert not any(isinstance(i, Gap) for i in orders)
+        assert Counter(identity(i) for i in orders) == expected  # none lost, none twice
