@@ -15,8 +15,9 @@ and ends with an error when the socket dies (a `ConnectionLost`, or the fatal er
 stopped it). A planned rotation (make before break) is no end: the new socket is opened
 and subscribed while the old one keeps delivering, requests move to the new one, the old
 one is unsubscribed and closed once the answers show that its last push has arrived, and
-an `Overlap` lets each push of the overlap through once. A socket that dies during a
-rotation ends the attempt as any death does (the ordinary outage and Gap).
+an `Overlap` lets each push of the overlap through once. A new socket that dies before
+the switch leaves the old one in charge (`RotationFailed`); the old one dying, or the new
+one after the switch, ends the attempt as any death does (the ordinary outage and Gap).
 
 The attempt keeps nothing of the connection's state: the connection, the registry and the
 router consume the phases. Around it the connection puts `retry_with_backoff` (a new
