@@ -8,6 +8,7 @@ import asyncio
 import random
 import threading
 import time
+from collections import Counter
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,8 +23,9 @@ from sim.test_server_rest import FakeEngine
 from rxkucoin import Credentials, KucoinStreams, WsKey
 from rxkucoin import _protocol as protocol
 from rxkucoin._events import ConnectionEvent, ConnectionState
-from rxkucoin._shard import SocketBudget
+from rxkucoin._shard import Shard, SocketBudget
 from rxkucoin._shards import ShardSet
+from rxkucoin._topics import TopicKey
 from rxkucoin.exceptions import SubscriptionLimitReached, SubscriptionRejected
 from rxkucoin.sim import Simulator
 from rxkucoin.sim._classic import ClassicSession
@@ -144,13 +146,24 @@ async def test_churn_from_threads_across_shards_loses_nothing(
     sim: Simulator, creds: Credentials, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Subscribes and disposes from four threads while 650 steady topics span three
-    sockets: every steady push arrives once, and the server ends with exactly the held
-    topics, each on one socket."""
+    sockets, and 40 topics of the first socket leave (from a fifth thread) so the churn
+    lands on two sockets: every steady push arrives once, and the server ends with exactly
+    the held topics, each on one socket."""
     # the pacing of 100 frames per 10 s (tested on its own) would stretch the churn to
     # minutes, so both sides lift it here
     monkeypatch.setattr(ClassicSession, "rate_ok", lambda self: True)
     monkeypatch.setattr(protocol, "Pacer", _Unpaced)
+    placed: Counter[int] = Counter()  # churned topics per shard number
+    attach = Shard.attach
+
+    def counting(shard: Shard, key: TopicKey, observer: Any, with_gaps: bool) -> Any:
+        if key.symbol is not None and key.symbol.startswith("C"):
+            placed[shard.number] += 1
+        return attach(shard, key, observer, with_gaps)
+
+    monkeypatch.setattr(Shard, "attach", counting)
     async with KucoinStreams(creds, endpoints=sim.endpoints) as streams:
+        leaving = [streams.margin_isolated_position(f"Q{i}-USDT").subscribe() for i in range(40)]
         steady_symbols = [f"K{i}-USDT" for i in range(650)]
         steady = Recorder()
         streams.margin_isolated_position(steady_symbols).with_gaps().subscribe(
@@ -158,7 +171,7 @@ async def test_churn_from_threads_across_shards_loses_nothing(
         )
         await streams.ready(timeout=15)
         conn = streams.connection(SPOT)
-        assert len(conn.shards) == 3
+        assert [s.held_count for s in conn.shards] == [300, 300, 90]
         pool = [f"C{i}-USDT" for i in range(120)]
         errors: list[Exception] = []
         kept: dict[str, Any] = {}
@@ -180,7 +193,15 @@ async def test_churn_from_threads_across_shards_loses_nothing(
 
         for s in steady_symbols[:325]:  # pushes during the churn
             sim.publish(_position(s))
-        await asyncio.gather(*(asyncio.to_thread(user, n) for n in range(4)))
+
+        def leave() -> None:
+            for link in leaving:
+                link.dispose()
+                time.sleep(0.001)
+
+        await asyncio.gather(
+            asyncio.to_thread(leave), *(asyncio.to_thread(user, n) for n in range(4))
+        )
         for s in steady_symbols[325:]:
             sim.publish(_position(s))
         await streams.ready(timeout=15)
@@ -196,6 +217,10 @@ async def test_churn_from_threads_across_shards_loses_nothing(
         assert sorted(p.tag for p in steady.items) == sorted(steady_symbols)
         assert not steady.gaps and not steady.errors and not errors
         assert sum(1 for shard in conn.shards for k in shard.topics if k.symbol in kept) == 4
+        assert sim.stats.live_connections["spot"] == 3
+        # the first socket had room only once its topics left: churn went there (and to the
+        # third socket before, when the threads were quicker than the leaving)
+        assert placed[1] > 0 and set(placed) <= {1, 3}, placed
 
 
 async def test_pro_topics_past_300_open_a_second_signed_socket(
