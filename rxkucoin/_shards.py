@@ -105,6 +105,7 @@ class ShardSet:
         "_closing",
         "_made",
         "_new_shard",
+        "_past",
         "_report",
         "_shards",
         "_timer",
@@ -129,6 +130,7 @@ class ShardSet:
         # replaced, never mutated: the watchdog's thread reads it during a stall
         self._shards: tuple[Shard, ...] = ()
         self._made = 0
+        self._past = (0, 0, 0)  # retired shards' token fetches, undecodable, bad frames
         self._waiting: list[_Waiting] = []
         self._timer: asyncio.TimerHandle | None = None
         # made when first needed: most WsKeys never wait nor retire a shard
@@ -154,18 +156,18 @@ class ShardSet:
 
     @property
     def token_fetches(self) -> int:
-        """Tokens fetched so far, over every shard."""
-        return sum(s.token_fetches for s in self._shards)
+        """Tokens fetched so far, over every shard (dropped ones too)."""
+        return self._past[0] + sum(s.token_fetches for s in self._shards)
 
     @property
     def undecodable(self) -> int:
-        """Pushes that could not be decoded, over every shard."""
-        return sum(s.undecodable for s in self._shards)
+        """Pushes that could not be decoded, over every shard (dropped ones too)."""
+        return self._past[1] + sum(s.undecodable for s in self._shards)
 
     @property
     def bad_frames(self) -> int:
-        """Frames whose envelope could not be read, over every shard."""
-        return sum(s.bad_frames for s in self._shards)
+        """Frames whose envelope could not be read, over every shard (dropped ones too)."""
+        return self._past[2] + sum(s.bad_frames for s in self._shards)
 
     @property
     def last_error(self) -> Exception | None:
@@ -404,6 +406,12 @@ class ShardSet:
         ):
             return
         self._shards = tuple(s for s in self._shards if s is not shard)
+        fetches, undecodable, bad = self._past
+        self._past = (
+            fetches + shard.token_fetches,
+            undecodable + shard.undecodable,
+            bad + shard.bad_frames,
+        )
         self._keep_closing(shard.close_now())
         log.info("%s: shard #%d closed (emptied)", self.ws_key.value, shard.number)
         self._signal()

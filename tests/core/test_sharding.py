@@ -104,6 +104,8 @@ async def test_900_topics_ride_on_three_sockets_and_an_emptied_shard_closes(
         assert [p.tag for p in twice.items] == [symbols[0]]
 
         # empty the last shard: its socket closes at the simulator, the set drops it
+        fetches = conn.token_fetches
+        assert fetches == 3
         last = conn.shards[2]
         gone = _symbols_of(last.topics)
         assert len(gone) == 300
@@ -111,6 +113,7 @@ async def test_900_topics_ride_on_three_sockets_and_an_emptied_shard_closes(
             subs[s].dispose()
         await until(lambda: sim.stats.live_connections["spot"] == 2 and len(conn.shards) == 2)
         assert last.state.value is ConnectionState.CLOSED
+        assert conn.token_fetches == fetches  # a dropped shard's tokens still count
         assert any(e.kind == "close" and "shard #3" in e.detail for e in events)
         assert conn.state.value is ConnectionState.LIVE
         for s in symbols:
