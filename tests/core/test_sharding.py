@@ -384,6 +384,7 @@ class _FakeShard:
         self.events: Subject[ConnectionEvent] = Subject()
         self.number = 0
         self.held_count = 0
+        self.token_fetches = self.undecodable = self.bad_frames = 0
         self.reserved = False
         self.closed = False
 
