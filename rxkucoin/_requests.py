@@ -335,6 +335,11 @@ class RequestFlow:
             self._registry.acked(kind, keys, generation)
             if kind == "subscribe":
                 self._emit("response", f"subscribed {request.label}")
+        finally:
+            # forgotten in the same step as the answer: the done callback comes a loop
+            # turn later, after a waiter may have seen the registry settled
+            if (task := asyncio.current_task()) is not None:
+                self._tasks.pop(task, None)
         self._settle()
         self.wake()
 
