@@ -203,7 +203,7 @@ class ProSession(Session):
                 data = {k: v for k, v in data.items() if k not in LITE_DROPS}
             frame = {"T": f"{channel}.{selector}", "P": now_ns, "d": data}
             if self.sim.variants is not None:
-                frame = self.sim.variants.pro(frame)
+                frame = self.sim.variants.pro(frame, push)
             out.append(_encode(frame))
         return out
 

@@ -271,6 +271,10 @@ class WireVariants:
         self.counts: Counter[str] = Counter()
         self.frames = 0
         self.canonical = 0
+        # one form per push and tag, whichever socket asks: KuCoin is assumed to serialise a
+        # push once for all of an account's sockets (a rotation's overlap relies on it)
+        self._pro_push: object = None
+        self._pro_forms: dict[str, dict[str, Any]] = {}
 
     def __repr__(self) -> str:
         return f"WireVariants(seed={self.seed}, frames={self.frames}, counts={dict(self.counts)})"
@@ -297,10 +301,28 @@ class WireVariants:
         self._record(applied)
         return tag, data
 
-    def pro(self, frame: Mapping[str, Any]) -> dict[str, Any]:
-        """One Pro push frame ``{"T", "P", "d"}`` in a chosen form."""
+    def pro(self, frame: Mapping[str, Any], push: object = None) -> dict[str, Any]:
+        """One Pro push frame ``{"T", "P", "d"}`` in a chosen form.
+
+        Args:
+            frame: the canonical frame.
+            push: the engine's push the frame carries; every socket sent the same push
+                under the same tag gets the same form (only ``P``, each gateway's own push
+                time, is its own). ``None``: a fresh choice.
+        """
+        tag = str(frame.get("T", ""))
+        if push is not None and push is self._pro_push and tag in self._pro_forms:
+            chosen = self._pro_forms[tag]
+            out = dict(chosen)
+            stamp = frame.get("P")
+            out["P"] = str(stamp) if type(chosen.get("P")) is str else stamp
+            return out
         out, applied = vary_pro(frame, self._rng)
         self._record(applied)
+        if push is not None:
+            if push is not self._pro_push:
+                self._pro_push, self._pro_forms = push, {}
+            self._pro_forms[tag] = out
         return out
 
     def welcome(self, frame: Mapping[str, Any]) -> dict[str, Any]:

@@ -150,8 +150,11 @@ class Activity:
             await asyncio.sleep(0.004)
 
 
-async def test_ten_rotations_under_continuous_activity_lose_and_repeat_nothing() -> None:
-    async with Simulator(seed=11, ping_interval_ms=400) as sim:
+@pytest.mark.parametrize("variants", [None, 8], ids=["canonical", "wire-variants"])
+async def test_ten_rotations_under_continuous_activity_lose_and_repeat_nothing(
+    variants: int | None,
+) -> None:
+    async with Simulator(seed=11, ping_interval_ms=400, wire_variants=variants) as sim:
         creds = sim.add_account("demo", balances={"USDT": "10000000", "BTC": "10"})
         pushed: list[Any] = []
         sim.engine.listen(pushed.append)

@@ -296,10 +296,9 @@ def activity(e: Engine) -> None:
         for _ in range(3):
             fid = e.place_futures_order("demo", symbol, "buy", 1, price=price, margin_mode=mode)
             e.fill_futures_order("demo", fid)
-    for px in ("60100", "60200", "60300", "60400"):
-        e.set_mark_price("XBTUSDTM", px)
-    for px in ("3010", "3020", "3030", "3040"):
-        e.set_mark_price("ETHUSDTM", px)
+    for step in range(1, 9):  # enough coin flips that both forms of a mark push occur
+        e.set_mark_price("XBTUSDTM", str(60000 + 100 * step))
+        e.set_mark_price("ETHUSDTM", str(3000 + 10 * step))
     e.run_funding("XBTUSDTM", "0.0001")
     e.run_funding("ETHUSDTM", "0.0001")
     e.place_futures_stop_order("demo", "XBTUSDTM", "sell", 1, "50000")
