@@ -43,4 +43,4 @@ bench-peers: $(PEERS_STAMP)
 	$(PEERS)/bin/python -m tests.benchmarks.peers
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-peers .pytest_cache .mypy_cache .ruff_cache

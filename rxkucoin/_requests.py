@@ -24,7 +24,7 @@ from typing import Any, Final
 from ._registry import Kind, Refusal, TopicRegistry
 from ._session import Rejected, Request, Session
 from ._topics import MAX_TOPICS_PER_CONNECTION, TopicKey, batch_requests
-from .exceptions import ConnectionLost, SubscriptionRejected
+from .exceptions import ConnectionLost, SubscriptionLimitReached, SubscriptionRejected
 
 __all__ = ("RequestFlow", "is_transient")
 
@@ -107,7 +107,7 @@ class RequestFlow:
         if self._registry.over_capacity:
             self._registry.drop(key)
             reason = f"more than {MAX_TOPICS_PER_CONNECTION} topics on one socket"
-            self._fail_topic(key, SubscriptionRejected(str(key), None, reason))
+            self._fail_topic(key, SubscriptionLimitReached(str(key), reason))
             return False
         self._active = True
         self._cancel_close_timer()

@@ -42,6 +42,7 @@ EXPECTED_TOP = {
     "RestError",
     "RxKucoinError",
     "ServerError",
+    "SubscriptionLimitReached",
     "SubscriptionRejected",
     "Token",
     "TopicStream",
