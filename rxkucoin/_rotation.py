@@ -13,11 +13,11 @@ bytes, and nothing else identifies a Classic push (no sequence number, no id on 
 topics). A push is delivered when its count on the socket it arrives on exceeds the count
 already delivered, so a push seen on both sockets is delivered once, and a push the server
 genuinely sends twice on one socket still arrives twice, as it would without a rotation.
-A push written to the two sockets in different forms would be delivered twice: the
-simulator's wire-variants mode does that on Pro today (it picks a form per socket; we
-assume, unverified, that KuCoin serialises a push once for all of an account's sockets),
-so the rotation tests run on canonical frames. Pro's ``P``
-cannot serve instead: it is each gateway's own push time.
+A push written to the two sockets in different forms would be delivered twice. We
+assume, unverified, that KuCoin serialises a push once for all of an account's sockets;
+the simulator does (in its wire-variants mode too, which picks one form per push), and
+the rotation tests run with and without variants. Pro's ``P`` cannot identify a push: it
+is each gateway's own push time.
 """
 
 from __future__ import annotations
