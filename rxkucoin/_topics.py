@@ -8,6 +8,7 @@ limits allow.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -96,6 +97,7 @@ def _parse_classic(ws_key: WsKey, topic: str) -> list[TopicKey]:
     prefix, colon, symbols = topic.strip().partition(":")
     if not prefix.startswith("/") or any(c.isspace() for c in prefix):
         raise InvalidTopic(f"{topic!r} is not a KuCoin topic: topics start with '/'")
+    prefix = sys.intern(prefix)  # one string per prefix, however many topics hold it
     if not colon:
         return [TopicKey(ws_key, prefix)]
     names = [s.strip() for s in symbols.split(",")]
