@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import msgspec
+
 from . import _frames as fr
 from .exceptions import RxKucoinError
 
@@ -90,9 +92,14 @@ class Refused:
     error: Rejected
 
 
-@dataclass(frozen=True, slots=True)
-class PushReceived:
-    """A push; ``raw`` is the (inflated) frame it was read from."""
+class PushReceived(msgspec.Struct, frozen=True):
+    """A push; ``raw`` is the (inflated) frame it was read from.
+
+    A Struct, not a frozen dataclass like the other events: one is made per push, and a
+    frozen dataclass's ``__init__`` (Python code setting each field through
+    ``object.__setattr__``) cost 11 % of a push's instructions from the socket reader to
+    the subscriber (valgrind, tests/benchmarks/hotpath.py's frame).
+    """
 
     frame: Push
     raw: str | bytes
