@@ -38,6 +38,9 @@ log = logging.getLogger("rxkucoin.connection")
 #: Decoders are cached per push kind and routes per kind and payload symbol, at most this
 #: many together: a server pushing endless distinct topics or symbols must not grow them.
 MAX_CACHED: Final = 1024
+#: Pushes of a kind in a row without a blank before its payloads are no longer searched for
+#: one (only for types whose decoder refuses a blank by itself: `blank_safe`).
+CLEAN_RUN: Final = 8
 
 Emit = Callable[..., None]
 
@@ -64,14 +67,21 @@ class _Kind:
     """What the router keeps per push kind (topic and subject): its decoder, and its
     routes per payload symbol, so that a push costs dictionary lookups, no allocation."""
 
-    __slots__ = ("decode", "fast", "routes")
+    __slots__ = ("clean", "decode", "fast", "routes", "safe", "trusted")
 
     def __init__(
-        self, decode: Callable[[bytes], Payload], fast: Callable[[bytes], Payload] | None
+        self,
+        decode: Callable[[bytes], Payload],
+        fast: tuple[Callable[[bytes], Payload], bool] | None,
     ) -> None:
         self.decode = decode
         #: the model's bare decoder, for payloads without a blank (see `fast_decoder`)
-        self.fast = fast
+        self.fast: Callable[[bytes], Payload] | None = None if fast is None else fast[0]
+        self.safe = fast is not None and fast[1]
+        #: pushes in a row without a blank: a type that refuses blanks by itself skips the
+        #: search for them once a few came clean (a failed decode costs more than a search)
+        self.clean = 0
+        self.trusted = False  # `safe` and `clean` reached CLEAN_RUN
         self.routes: dict[str | None, tuple[Route, ...]] = {}
 
 
@@ -203,11 +213,18 @@ class Router:
         if kind is None:
             kind = self._kind(topic, subject)
         data, fast, payload = frame.data, kind.fast, None
-        if fast is not None and has_blank(data) is None:
-            try:  # the common case, in place: no blank to rewrite, nothing to repair
-                payload = fast(data)
-            except Exception:  # the full decoder repairs it or says why not
-                payload = None
+        if fast is not None:
+            if kind.trusted or has_blank(data) is None:
+                try:  # in place: no blank to rewrite (or one would fail it), nothing to repair
+                    payload = fast(data)
+                except Exception:  # the full decoder rewrites, repairs or says why not
+                    kind.clean, kind.trusted = 0, False
+                else:
+                    if kind.safe and not kind.trusted:
+                        kind.clean += 1
+                        kind.trusted = kind.clean >= CLEAN_RUN
+            else:
+                kind.clean = 0
         if payload is None:
             try:
                 payload = kind.decode(data)

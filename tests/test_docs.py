@@ -308,6 +308,8 @@ def type_name(tp: Any) -> str:
         return "None"
     if tp is Any:
         return "Any"
+    if typing.get_origin(tp) is typing.Annotated:  # `Text`: a str to type checkers
+        return type_name(typing.get_args(tp)[0])
     if typing.get_origin(tp) in (typing.Union, types.UnionType):
         return " | ".join(type_name(t) for t in typing.get_args(tp))
     origin = typing.get_origin(tp)

@@ -10,7 +10,7 @@ from reactivex import Observer
 
 from rxkucoin import Gap, WsKey
 from rxkucoin._frames import ClassicMessage, ProPush
-from rxkucoin._router import MAX_CACHED, Router
+from rxkucoin._router import CLEAN_RUN, MAX_CACHED, Router
 from rxkucoin._routes import Route, Sink
 from rxkucoin._topics import TopicKey
 
@@ -142,3 +142,14 @@ def test_payloads_the_bare_decoder_refuses_are_repaired_or_reported() -> None:
     assert isinstance(gap, Gap) and gap.cause == "undecodable"
     assert gap.error is not None and gap.error.path == "$.data.price"
     assert r.undecodable == 1
+
+
+def test_blanks_are_none_after_a_run_of_pushes_without_any() -> None:
+    r = router()
+    items = subscribe(r.route(ORDERS))
+    for n in range(3 * CLEAN_RUN):  # no blank: the kind comes to skip the search for them
+        r.on_push(order_push(n))
+    r.on_push(symbol_push("BTC-USDT", price=""))  # clientOid and price blank
+    r.on_push(order_push(0))
+    assert [(i.client_oid, i.price) for i in items[-2:]] == [(None, None), (None, None)]
+    assert r._kinds[ORDERS.name]["orderChange"].clean == 1  # searched again after the blank

@@ -16,6 +16,8 @@ from ._base import (
     PayloadDecoder,
     Registration,
     UnknownPayload,
+    _field_type,
+    blank_safe,
     blank_to_null,
     decode_error,
     decode_lenient,
@@ -53,8 +55,8 @@ def registry_key(dialect: Dialect, topic: str, subject: str | None) -> _Key:
     return (dialect, topic.rpartition(".")[0] or topic, None)
 
 
-def _build() -> dict[_Key, tuple[type[Payload], PayloadDecoder]]:
-    table: dict[_Key, tuple[type[Payload], PayloadDecoder]] = {}
+def _build() -> dict[_Key, tuple[type[Payload], PayloadDecoder, bool]]:
+    table: dict[_Key, tuple[type[Payload], PayloadDecoder, bool]] = {}
     for reg in REGISTRATIONS:
         key = (reg.dialect, reg.prefix, reg.subject)
         if key in table:
@@ -62,7 +64,9 @@ def _build() -> dict[_Key, tuple[type[Payload], PayloadDecoder]]:
         decode = reg.build_decoder()
         if reg.decode is not None:  # custom decoders read the bytes themselves
             decode = functools.partial(_with_bytes, decode)
-        table[key] = (reg.payload_type, decode)
+        wrap = reg.wrap_field
+        decoded = reg.payload_type if wrap is None else _field_type(reg.payload_type, wrap)
+        table[key] = (reg.payload_type, decode, reg.decode is None and blank_safe(decoded))
     return table
 
 
@@ -124,19 +128,22 @@ def decoder_for(dialect: Dialect, topic: str, subject: str | None) -> Callable[[
     return functools.partial(_typed, entry[1], topic, root, _symbol_of(dialect, topic))
 
 
-def fast_decoder(dialect: Dialect, topic: str, subject: str | None) -> PayloadDecoder | None:
-    """The bare decoder of a typed push kind, or ``None`` where `decoder_for`'s is needed.
+def fast_decoder(
+    dialect: Dialect, topic: str, subject: str | None
+) -> tuple[PayloadDecoder, bool] | None:
+    """The bare decoder of a typed push kind, and whether it refuses blanks by itself.
 
-    It gives the same payload as `decoder_for`'s function for payloads without any ``""``
-    (`has_blank`) that it decodes without raising; any other payload, and any exception,
-    goes to `decoder_for`'s function, which rewrites blanks, repairs and reports errors.
-    ``None`` for kinds without a model and for topics that name the symbol their payloads
-    may lack (it must be filled in).
+    It gives the same payload as `decoder_for`'s function for payloads that it decodes
+    without raising, and that hold no ``""`` (`has_blank`) unless the type is `blank_safe`
+    (the flag: a blank then fails the decode); any other payload, and any exception, goes to
+    `decoder_for`'s function, which rewrites blanks, repairs and reports errors. ``None``
+    for kinds without a model and for topics that name the symbol their payloads may lack
+    (it must be filled in).
     """
     entry = _TABLE.get(registry_key(dialect, topic, subject))
     if entry is None or _symbol_of(dialect, topic):
         return None
-    return entry[1]
+    return entry[1], entry[2]
 
 
 def _symbol_of(dialect: Dialect, topic: str) -> str:

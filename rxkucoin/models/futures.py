@@ -16,7 +16,7 @@ from typing import Final
 import msgspec
 
 from ..keys import Dialect
-from ._base import Payload, Registration, lax_decoder
+from ._base import Payload, Registration, Text, lax_decoder
 
 __all__ = (
     "CrossLeverage",
@@ -77,11 +77,11 @@ class FuturesOrderChange(Payload, frozen=True, kw_only=True):
             pushes; not in the docs).
     """
 
-    symbol: str
-    order_id: str
-    type: str
-    side: str | None = None
-    status: str | None = None
+    symbol: Text
+    order_id: Text
+    type: Text
+    side: Text | None = None
+    status: Text | None = None
     size: Decimal | None = None
     filled_size: Decimal | None = None
     remain_size: Decimal | None = None
@@ -89,17 +89,17 @@ class FuturesOrderChange(Payload, frozen=True, kw_only=True):
     order_time: int | None = None
     ts: int | None = None
     price: Decimal | None = None
-    order_type: str | None = None
-    client_oid: str | None = None
-    margin_mode: str | None = None
-    trade_type: str | None = None
+    order_type: Text | None = None
+    client_oid: Text | None = None
+    margin_mode: Text | None = None
+    trade_type: Text | None = None
     old_size: Decimal | None = None
-    liquidity: str | None = None
-    fee_type: str | None = None
+    liquidity: Text | None = None
+    fee_type: Text | None = None
     match_price: Decimal | None = None
     match_size: Decimal | None = None
-    trade_id: str | None = None
-    position_side: str | None = None
+    trade_id: Text | None = None
+    position_side: Text | None = None
 
 
 # ------------------------------------------------------------------- stop orders (§4.8)
@@ -129,21 +129,21 @@ class FuturesStopOrderChange(Payload, frozen=True, kw_only=True):
         error: why placing the triggered order failed (old docs).
     """
 
-    order_id: str
-    symbol: str
-    type: str
-    side: str | None = None
+    order_id: Text
+    symbol: Text
+    type: Text
+    side: Text | None = None
     created_at: int | None = None
     ts: int | None = None
-    order_type: str | None = None
+    order_type: Text | None = None
     size: int | None = None
     order_price: Decimal | None = None
-    stop: str | None = None
+    stop: Text | None = None
     stop_price: Decimal | None = None
-    stop_price_type: str | None = None
-    margin_mode: str | None = None
+    stop_price_type: Text | None = None
+    margin_mode: Text | None = None
     trigger_success: bool | None = None
-    error: str | None = None
+    error: Text | None = None
 
 
 # ------------------------------------------------------------------------ wallet (§4.9)
@@ -176,7 +176,7 @@ class FuturesWalletBalance(Payload, frozen=True, kw_only=True):
         max_withdraw_amount: maximum withdrawable amount (only in newer pushes).
     """
 
-    currency: str
+    currency: Text
     wallet_balance: Decimal | None = None
     available_balance: Decimal | None = None
     hold_balance: Decimal | None = None
@@ -208,7 +208,7 @@ class FuturesOrderMarginChange(Payload, frozen=True, kw_only=True):
         timestamp: event time, ms.
     """
 
-    currency: str
+    currency: Text
     order_margin: float | None = None
     timestamp: int | None = None
 
@@ -223,7 +223,7 @@ class FuturesAvailableBalanceChange(Payload, frozen=True, kw_only=True):
         hold_balance: frozen balance (added to the push in 2021).
     """
 
-    currency: str
+    currency: Text
     available_balance: float | None = None
     timestamp: int | None = None
     hold_balance: float | None = None
@@ -238,7 +238,7 @@ class FuturesWithdrawHoldChange(Payload, frozen=True, kw_only=True):
         timestamp: event time, ms.
     """
 
-    currency: str
+    currency: Text
     withdraw_hold: float | None = None
     timestamp: int | None = None
 
@@ -303,7 +303,7 @@ class FuturesPositionChange(Payload, frozen=True, kw_only=True):
         tax: tax of the position (live pushes; not in the docs).
     """
 
-    symbol: str
+    symbol: Text
     cross_mode: bool | None = None
     delev_percentage: float | None = None
     opening_timestamp: int | None = None
@@ -328,10 +328,10 @@ class FuturesPositionChange(Payload, frozen=True, kw_only=True):
     avg_entry_price: float | None = None
     liquidation_price: float | None = None
     bankrupt_price: float | None = None
-    settle_currency: str | None = None
-    change_reason: str | None = None
-    margin_mode: str | None = None
-    position_side: str | None = None
+    settle_currency: Text | None = None
+    change_reason: Text | None = None
+    margin_mode: Text | None = None
+    position_side: Text | None = None
     leverage: float | None = None
     auto_deposit: bool | None = None
     maint_margin_req: float | None = None
@@ -380,11 +380,11 @@ class FuturesPositionMarkPrice(Payload, frozen=True, kw_only=True):
     unrealised_roe_pcnt: float | None = None
     delev_percentage: float | None = None
     current_timestamp: int | None = None
-    settle_currency: str | None = None
+    settle_currency: Text | None = None
     maint_margin: float | None = None
     real_leverage: float | None = None
-    change_reason: str | None = None
-    symbol: str | None = None
+    change_reason: Text | None = None
+    symbol: Text | None = None
 
 
 class FuturesPositionSettlement(Payload, frozen=True, kw_only=True):
@@ -406,9 +406,9 @@ class FuturesPositionSettlement(Payload, frozen=True, kw_only=True):
     funding_rate: float | None = None
     funding_fee: float | None = None
     ts: int | None = None
-    settle_currency: str | None = None
+    settle_currency: Text | None = None
     mark_price: float | None = None
-    symbol: str | None = None
+    symbol: Text | None = None
 
 
 class FuturesRiskLimitAdjustment(Payload, frozen=True, kw_only=True):
@@ -423,8 +423,8 @@ class FuturesRiskLimitAdjustment(Payload, frozen=True, kw_only=True):
 
     success: bool | None = None
     risk_limit_level: int | None = None
-    msg: str | None = None
-    symbol: str | None = None
+    msg: Text | None = None
+    symbol: Text | None = None
 
 
 class FuturesFundingEvent(Payload, frozen=True, kw_only=True):
@@ -440,7 +440,7 @@ class FuturesFundingEvent(Payload, frozen=True, kw_only=True):
         timestamp: event time, ms.
     """
 
-    symbol: str | None = None
+    symbol: Text | None = None
     funding_time: int | None = None
     funding_rate: float | None = None
     timestamp: int | None = None
@@ -458,7 +458,7 @@ class FuturesMarginModeChange(Payload, frozen=True, kw_only=True):
         modes: symbol → margin mode (``ISOLATED`` / ``CROSS``).
     """
 
-    modes: dict[str, str]
+    modes: dict[str, Text]
 
 
 class CrossLeverage(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):

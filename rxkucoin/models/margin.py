@@ -16,7 +16,7 @@ from decimal import Decimal
 import msgspec
 
 from ..keys import Dialect
-from ._base import Payload, Registration
+from ._base import Payload, Registration, Text
 
 __all__ = (
     "IsolatedMarginAssetChange",
@@ -76,7 +76,7 @@ class MarginPositionStatus(Payload, frozen=True, kw_only=True):
         timestamp: event time, ms.
     """
 
-    type: str
+    type: Text
     timestamp: int | None = None
 
 
@@ -115,10 +115,10 @@ class IsolatedMarginPositionChange(Payload, frozen=True, kw_only=True):
             the push has none.
     """
 
-    tag: str
-    status: str | None = None
+    tag: Text
+    status: Text | None = None
     timestamp: int | None = None
-    status_biz_type: str | None = None
+    status_biz_type: Text | None = None
     accumulated_principal: Decimal | None = None
     change_assets: dict[str, IsolatedMarginAssetChange] = msgspec.field(default_factory=dict)
 

@@ -20,7 +20,7 @@ from decimal import Decimal
 import msgspec
 
 from ..keys import Dialect
-from ._base import Payload, Registration
+from ._base import Payload, Registration, Text
 
 __all__ = (
     "ProBalance",
@@ -95,49 +95,49 @@ class ProOrder(Payload, frozen=True, kw_only=True):
         time_in_force: ``tIF``, ``GTC``, ``GTT``, ``IOC`` or ``FOK``.
     """
 
-    order_id: str = msgspec.field(name="oi")
-    symbol: str = msgspec.field(name="s")
-    trade_type: str | None = msgspec.field(default=None, name="tT")
+    order_id: Text = msgspec.field(name="oi")
+    symbol: Text = msgspec.field(name="s")
+    trade_type: Text | None = msgspec.field(default=None, name="tT")
     status_code: int | None = msgspec.field(default=None, name="os")
-    event_type: str | None = msgspec.field(default=None, name="eT")
-    side: str | None = msgspec.field(default=None, name="S")
-    order_type: str | None = msgspec.field(default=None, name="oT")
+    event_type: Text | None = msgspec.field(default=None, name="eT")
+    side: Text | None = msgspec.field(default=None, name="S")
+    order_type: Text | None = msgspec.field(default=None, name="oT")
     created_ns: int | None = msgspec.field(default=None, name="O")
     updated_ns: int | None = msgspec.field(default=None, name="U")
-    client_oid: str | None = msgspec.field(default=None, name="ci")
-    position_side: str | None = msgspec.field(default=None, name="pS")
-    last_liquidity_role: str | None = msgspec.field(default=None, name="lR")
-    order_source: str | None = msgspec.field(default=None, name="oS")
+    client_oid: Text | None = msgspec.field(default=None, name="ci")
+    position_side: Text | None = msgspec.field(default=None, name="pS")
+    last_liquidity_role: Text | None = msgspec.field(default=None, name="lR")
+    order_source: Text | None = msgspec.field(default=None, name="oS")
     price: Decimal | None = msgspec.field(default=None, name="p")
     leverage: Decimal | None = msgspec.field(default=None, name="l")
-    margin_mode: str | None = msgspec.field(default=None, name="mM")
-    last_trade_id: str | None = msgspec.field(default=None, name="ti")
+    margin_mode: Text | None = msgspec.field(default=None, name="mM")
+    last_trade_id: Text | None = msgspec.field(default=None, name="ti")
     quantity: Decimal | None = msgspec.field(default=None, name="q")
-    quantity_unit: str | None = msgspec.field(default=None, name="qU")
+    quantity_unit: Text | None = msgspec.field(default=None, name="qU")
     filled_quantity: Decimal | None = msgspec.field(default=None, name="fS")
     last_fill_quantity: Decimal | None = msgspec.field(default=None, name="lS")
     last_fill_price: Decimal | None = msgspec.field(default=None, name="ls")
     average_price: Decimal | None = msgspec.field(default=None, name="aP")
     fee: Decimal | None = msgspec.field(default=None, name="f")
-    fee_currency: str | None = msgspec.field(default=None, name="fC")
+    fee_currency: Text | None = msgspec.field(default=None, name="fC")
     tax: Decimal | None = msgspec.field(default=None, name="t")
-    cancel_reason: str | None = msgspec.field(default=None, name="cR")
+    cancel_reason: Text | None = msgspec.field(default=None, name="cR")
     canceled_quantity: Decimal | None = msgspec.field(default=None, name="cS")
     remaining_quantity: Decimal | None = msgspec.field(default=None, name="rS")
-    trigger_direction: str | None = msgspec.field(default=None, name="tD")
+    trigger_direction: Text | None = msgspec.field(default=None, name="tD")
     trigger_price: Decimal | None = msgspec.field(default=None, name="tP")
-    trigger_price_type: str | None = msgspec.field(default=None, name="tPT")
+    trigger_price_type: Text | None = msgspec.field(default=None, name="tPT")
     take_profit_price: Decimal | None = msgspec.field(default=None, name="pP")
-    take_profit_price_type: str | None = msgspec.field(default=None, name="pPT")
+    take_profit_price_type: Text | None = msgspec.field(default=None, name="pPT")
     take_profit_order_price: Decimal | None = msgspec.field(default=None, name="pOP")
     stop_loss_price: Decimal | None = msgspec.field(default=None, name="lP")
-    stop_loss_price_type: str | None = msgspec.field(default=None, name="lPT")
+    stop_loss_price_type: Text | None = msgspec.field(default=None, name="lPT")
     stop_loss_order_price: Decimal | None = msgspec.field(default=None, name="lOP")
-    trigger_order_id: str | None = msgspec.field(default=None, name="toi")
-    self_trade_prevention: str | None = msgspec.field(default=None, name="stp")
+    trigger_order_id: Text | None = msgspec.field(default=None, name="toi")
+    self_trade_prevention: Text | None = msgspec.field(default=None, name="stp")
     reduce_only: bool | None = msgspec.field(default=None, name="rO")
     post_only: bool | None = msgspec.field(default=None, name="pO")
-    time_in_force: str | None = msgspec.field(default=None, name="tIF")
+    time_in_force: Text | None = msgspec.field(default=None, name="tIF")
 
 
 class ProBalance(Payload, frozen=True, kw_only=True):
@@ -168,7 +168,7 @@ class ProBalance(Payload, frozen=True, kw_only=True):
             a number or a string is unverified, so both are kept as sent.
     """
 
-    currency: str = msgspec.field(name="c")
+    currency: Text = msgspec.field(name="c")
     balance: Decimal | None = msgspec.field(default=None, name="b")
     available: Decimal | None = msgspec.field(default=None, name="a")
     updated_ns: int | None = msgspec.field(default=None, name="U")
@@ -184,7 +184,7 @@ class ProBalance(Payload, frozen=True, kw_only=True):
     isolated_order_margin: Decimal | None = msgspec.field(default=None, name="iOM")
     isolated_funding_fee_margin: Decimal | None = msgspec.field(default=None, name="iFF")
     isolated_unrealised_pnl: Decimal | None = msgspec.field(default=None, name="iUP")
-    collateral_status: int | str | None = msgspec.field(default=None, name="cS")
+    collateral_status: int | Text | None = msgspec.field(default=None, name="cS")
 
 
 class ProPosition(Payload, frozen=True, kw_only=True):
@@ -216,9 +216,9 @@ class ProPosition(Payload, frozen=True, kw_only=True):
             a decimal string or a JSON number).
     """
 
-    symbol: str = msgspec.field(name="s")
-    position_id: str | None = msgspec.field(default=None, name="pi")
-    margin_mode: str | None = msgspec.field(default=None, name="mM")
+    symbol: Text = msgspec.field(name="s")
+    position_id: Text | None = msgspec.field(default=None, name="pi")
+    margin_mode: Text | None = msgspec.field(default=None, name="mM")
     quantity: Decimal | None = msgspec.field(default=None, name="q")
     updated_ns: int | None = msgspec.field(default=None, name="U")
     created_ns: int | None = msgspec.field(default=None, name="O")
@@ -241,17 +241,17 @@ class ProPosition(Payload, frozen=True, kw_only=True):
 class _ProFill(Payload, frozen=True, kw_only=True):
     """The fields both execution channels share (private: neither is the other)."""
 
-    order_id: str = msgspec.field(name="oi")
-    symbol: str = msgspec.field(name="s")
-    trade_id: str = msgspec.field(name="ti")
-    side: str | None = msgspec.field(default=None, name="S")
+    order_id: Text = msgspec.field(name="oi")
+    symbol: Text = msgspec.field(name="s")
+    trade_id: Text = msgspec.field(name="ti")
+    side: Text | None = msgspec.field(default=None, name="S")
     price: Decimal | None = msgspec.field(default=None, name="p")
     quantity: Decimal | None = msgspec.field(default=None, name="q")
     trade_time_ns: int | None = msgspec.field(default=None, name="E")
-    client_oid: str | None = msgspec.field(default=None, name="ci")
-    order_type: str | None = msgspec.field(default=None, name="oT")
-    liquidity_role: str | None = msgspec.field(default=None, name="lR")
-    fill_type: str | None = msgspec.field(default=None, name="fT")
+    client_oid: Text | None = msgspec.field(default=None, name="ci")
+    order_type: Text | None = msgspec.field(default=None, name="oT")
+    liquidity_role: Text | None = msgspec.field(default=None, name="lR")
+    fill_type: Text | None = msgspec.field(default=None, name="fT")
 
 
 class ProExecution(_ProFill, frozen=True, kw_only=True):
@@ -277,7 +277,7 @@ class ProExecution(_ProFill, frozen=True, kw_only=True):
     """
 
     fee: Decimal | None = msgspec.field(default=None, name="f")
-    fee_currency: str | None = msgspec.field(default=None, name="fC")
+    fee_currency: Text | None = msgspec.field(default=None, name="fC")
     tax: Decimal | None = msgspec.field(default=None, name="t")
 
 
@@ -319,7 +319,7 @@ class ProLiquidationWarning(Payload, frozen=True, kw_only=True):
         liability: ``l``, liability.
     """
 
-    event_type: str = msgspec.field(name="eT")
+    event_type: Text = msgspec.field(name="eT")
     updated_ns: int | None = msgspec.field(default=None, name="U")
     risk_ratio: Decimal | None = msgspec.field(default=None, name="r")
     adjusted_equity: Decimal | None = msgspec.field(default=None, name="a")
@@ -338,7 +338,7 @@ class ProLeverage(Payload, frozen=True, kw_only=True):
         leverage: ``l``, the new leverage (e.g. ``5.00``).
     """
 
-    symbol: str = msgspec.field(name="s")
+    symbol: Text = msgspec.field(name="s")
     leverage: Decimal | None = msgspec.field(default=None, name="l")
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 import msgspec
 
 from ..keys import Dialect
-from ._base import Payload, Registration
+from ._base import Payload, Registration, Text
 
 __all__ = (
     "SpotBalanceChange",
@@ -67,15 +67,15 @@ class SpotOrderChange(Payload, frozen=True, kw_only=True):
         trade_id: the fill's trade id (``match`` only).
     """
 
-    symbol: str
-    order_id: str
-    type: str
-    order_type: str | None = None
-    side: str | None = None
-    status: str | None = None
+    symbol: Text
+    order_id: Text
+    type: Text
+    order_type: Text | None = None
+    side: Text | None = None
+    status: Text | None = None
     order_time: int | None = None
     ts: int | None = None
-    client_oid: str | None = None
+    client_oid: Text | None = None
     price: Decimal | None = None
     size: Decimal | None = None
     origin_size: Decimal | None = None
@@ -86,11 +86,11 @@ class SpotOrderChange(Payload, frozen=True, kw_only=True):
     remain_funds: Decimal | None = None
     canceled_funds: Decimal | None = None
     old_size: Decimal | None = None
-    liquidity: str | None = None
-    fee_type: str | None = None
+    liquidity: Text | None = None
+    fee_type: Text | None = None
     match_price: Decimal | None = None
     match_size: Decimal | None = None
-    trade_id: str | None = None
+    trade_id: Text | None = None
 
 
 class SpotBalanceRelationContext(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
@@ -102,9 +102,9 @@ class SpotBalanceRelationContext(msgspec.Struct, frozen=True, kw_only=True, rena
         trade_id: the trade that caused the change (settlements, per older docs).
     """
 
-    symbol: str | None = None
-    order_id: str | None = None
-    trade_id: str | None = None
+    symbol: Text | None = None
+    order_id: Text | None = None
+    trade_id: Text | None = None
 
 
 class SpotBalanceChange(Payload, frozen=True, kw_only=True):
@@ -129,16 +129,16 @@ class SpotBalanceChange(Payload, frozen=True, kw_only=True):
         relation_context: the order or trade behind the change, if any.
     """
 
-    currency: str
+    currency: Text
     total: Decimal | None = None
     available: Decimal | None = None
     hold: Decimal | None = None
     available_change: Decimal | None = None
     hold_change: Decimal | None = None
-    relation_event: str | None = None
+    relation_event: Text | None = None
     time: int | None = None
-    account_id: str | None = None
-    relation_event_id: str | None = None
+    account_id: Text | None = None
+    relation_event_id: Text | None = None
     relation_context: SpotBalanceRelationContext | None = None
 
     @property
@@ -172,18 +172,18 @@ class SpotStopOrderChange(Payload, frozen=True, kw_only=True):
         trigger_success: whether the trigger placed the order (``triggered`` events).
     """
 
-    order_id: str
-    symbol: str
-    type: str
-    side: str | None = None
-    order_type: str | None = None
+    order_id: Text
+    symbol: Text
+    type: Text
+    side: Text | None = None
+    order_type: Text | None = None
     ts: int | None = None
     created_at: int | None = None
     order_price: Decimal | None = None
     size: Decimal | None = None
     stop_price: Decimal | None = None
-    stop: str | None = None
-    trade_type: str | None = None
+    stop: Text | None = None
+    trade_type: Text | None = None
     trigger_success: bool | None = None
 
 
@@ -208,16 +208,16 @@ class SpotMatch(Payload, frozen=True, kw_only=True):
         type: ``match``.
     """
 
-    symbol: str
-    trade_id: str
-    side: str | None = None
+    symbol: Text
+    trade_id: Text
+    side: Text | None = None
     price: Decimal | None = None
     size: Decimal | None = None
-    maker_order_id: str | None = None
-    taker_order_id: str | None = None
+    maker_order_id: Text | None = None
+    taker_order_id: Text | None = None
     sequence: int | None = None
     time: int | None = None
-    type: str | None = None
+    type: Text | None = None
 
     @property
     def time_ns(self) -> int | None:

@@ -33,7 +33,7 @@ from rxkucoin.models import (
     SpotStopOrderChange,
     UnknownPayload,
 )
-from rxkucoin.models._base import Payload, blank_to_null
+from rxkucoin.models._base import Payload, Text, blank_safe, blank_to_null
 from rxkucoin.models._registry import (
     REGISTRATIONS,
     decode_payload,
@@ -484,3 +484,45 @@ def test_the_envelopes_raw_fails_as_its_bytes() -> None:
         decode(bad)
     assert str(from_raw.value) == str(from_bytes.value)
     assert from_raw.value.path == "$.data.price"
+
+
+# --- blanks: the first decode refuses them ----------------------------------------------------
+
+
+def test_every_payload_type_without_a_custom_decoder_is_blank_safe() -> None:
+    """A plain ``str`` (or ``Any``) member would let a blank through as ``""``: text
+    fields must be `Text` for payloads to skip the search for blanks."""
+    for r in REGISTRATIONS:
+        if r.decode is None and r.wrap_field is None:
+            assert blank_safe(r.payload_type), r.payload_type.__name__
+
+
+class _Nested(msgspec.Struct):
+    name: Text | None = None
+
+
+@pytest.mark.parametrize(
+    ("tp", "safe"),
+    [
+        (int | Decimal | bool | float | None, True),
+        (Text | None, True),
+        (str | None, False),
+        (int | str | None, False),
+        (Any, False),
+        (dict[str, Text], True),
+        (dict[str, str], False),
+        (list[str], True),  # a blank array item is left as it is either way
+        (list[_Nested], True),
+        (_Nested, True),
+    ],
+)
+def test_blank_safe_types(tp: Any, safe: bool) -> None:
+    assert blank_safe(msgspec.defstruct("Holder", [("x", tp)])) is safe
+
+
+def test_a_blank_text_field_fails_the_first_decode_and_is_none_after() -> None:
+    raw = b'{"symbol":"BTC-USDT","orderId":"1","type":"open","clientOid":"","side":"buy"}'
+    with pytest.raises(msgspec.ValidationError, match="length >= 1"):
+        msgspec.json.decode(raw, type=SpotOrderChange, strict=False)
+    p = classic("/spotMarket/tradeOrdersV2", "orderChange", raw.decode())
+    assert isinstance(p, SpotOrderChange) and p.client_oid is None and p.side == "buy"
