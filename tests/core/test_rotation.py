@@ -4,10 +4,11 @@ with pushes flowing all the time: no Gap, no push lost, none delivered twice."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import msgspec
@@ -262,18 +263,28 @@ async def test_churn_from_threads_during_rotations_keeps_one_request_per_topic()
         assert "cut" not in sim.faults.kinds()
 
 
-async def test_a_new_socket_that_cannot_be_opened_leaves_the_old_one_in_charge() -> None:
+@contextlib.asynccontextmanager
+async def rotating_spot(
+    *, backoff: float, usdt: str = "100000"
+) -> AsyncIterator[tuple[Simulator, KucoinStreams, list[Any]]]:
+    """A simulator and a client whose spot socket rotates every second (``backoff`` seconds
+    between failed attempts), with a spot order subscriber (data and Gaps) already on."""
     async with (
         Simulator(seed=6, ping_interval_ms=400) as sim,
         KucoinStreams(
-            sim.add_account("demo", balances={"USDT": "100000"}),
+            sim.add_account("demo", balances={"USDT": usdt}),
             endpoints=sim.endpoints,
             max_socket_age=1.0,
-            backoff=lambda attempt: 0.3,
+            backoff=lambda attempt: backoff,
         ) as streams,
     ):
         orders: list[Any] = []
         streams.spot_orders().with_gaps().subscribe(orders.append)
+        yield sim, streams, orders
+
+
+async def test_a_new_socket_that_cannot_be_opened_leaves_the_old_one_in_charge() -> None:
+    async with rotating_spot(backoff=0.3) as (sim, streams, orders):
         events: list[Any] = []
         streams.events(SPOT).subscribe(events.append)
         await streams.ready(timeout=10)
@@ -291,17 +302,7 @@ async def test_a_new_socket_that_cannot_be_opened_leaves_the_old_one_in_charge()
 
 
 async def test_a_socket_lost_during_a_rotation_is_an_ordinary_drop_with_its_gap() -> None:
-    async with (
-        Simulator(seed=6, ping_interval_ms=400) as sim,
-        KucoinStreams(
-            sim.add_account("demo", balances={"USDT": "100000"}),
-            endpoints=sim.endpoints,
-            max_socket_age=1.0,
-            backoff=lambda attempt: 0.1,
-        ) as streams,
-    ):
-        orders: list[Any] = []
-        streams.spot_orders().with_gaps().subscribe(orders.append)
+    async with rotating_spot(backoff=0.1) as (sim, streams, orders):
         kinds: list[str] = []
 
         def seen(event: Any) -> None:
@@ -320,17 +321,7 @@ async def test_a_socket_lost_during_a_rotation_is_an_ordinary_drop_with_its_gap(
 
 
 async def test_a_subscribe_refused_on_the_new_socket_is_retried_before_the_switch() -> None:
-    async with (
-        Simulator(seed=6, ping_interval_ms=400) as sim,
-        KucoinStreams(
-            sim.add_account("demo", balances={"USDT": "100000"}),
-            endpoints=sim.endpoints,
-            max_socket_age=1.0,
-            backoff=lambda attempt: 0.2,
-        ) as streams,
-    ):
-        orders: list[Any] = []
-        streams.spot_orders().with_gaps().subscribe(orders.append)
+    async with rotating_spot(backoff=0.2) as (sim, streams, orders):
         events: list[Any] = []
 
         def seen(event: Any) -> None:
@@ -375,19 +366,9 @@ async def test_closing_the_client_in_the_middle_of_a_rotation_ends_both_sockets_
 
 
 async def test_a_new_socket_lost_before_the_switch_leaves_the_old_one_in_charge() -> None:
-    async with (
-        Simulator(seed=6, ping_interval_ms=400) as sim,
-        KucoinStreams(
-            sim.add_account("demo", balances={"USDT": "10000000"}),
-            endpoints=sim.endpoints,
-            max_socket_age=1.0,
-            backoff=lambda attempt: 0.3,
-        ) as streams,
-    ):
+    async with rotating_spot(backoff=0.3, usdt="10000000") as (sim, streams, orders):
         pushed: list[Any] = []
         sim.engine.listen(pushed.append)
-        orders: list[Any] = []
-        streams.spot_orders().with_gaps().subscribe(orders.append)
         kinds: list[str] = []
         streams.events(SPOT).subscribe(lambda e: kinds.append(e.kind))
         await streams.ready(timeout=10)
