@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 from reactivex.subject import BehaviorSubject, Subject
-from sim.test_server_classic import expect_closed, get_token, open_ws, recv
+from sim.test_server_classic import expect_third_refused, open_ws
 from sim.test_server_pro import NOW, flow_b
 from sim.test_server_pro import subscribe as pro_subscribe
 from sim.test_server_rest import FakeEngine
@@ -352,15 +352,8 @@ async def test_simulator_limits_new_sockets_per_minute(http: aiohttp.ClientSessi
         for _ in range(2):
             ws = await open_ws(http, sim, creds)
             await ws.close()  # closed, but its dial still counts for a minute
-        token, endpoint = await get_token(http, sim, creds)
-        async with http.ws_connect(f"{endpoint}?token={token}&connectId=third") as ws:
-            assert await recv(ws) == {
-                "id": "third",
-                "type": "error",
-                "code": 509,
-                "data": "exceed max connection rate limitation of 2 per minute",
-            }
-            await expect_closed(ws)
+        why = "exceed max connection rate limitation of 2 per minute"
+        await expect_third_refused(http, sim, creds, why)
         other = await open_ws(http, sim, creds, "futures")  # per account and host
         await other.close()
 

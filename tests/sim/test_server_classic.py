@@ -575,19 +575,19 @@ async def test_live_connection_stats(sim: Simulator, http: Any) -> None:
     await b.close()
 
 
+async def expect_third_refused(http: Any, sim: Simulator, creds: Credentials, why: str) -> None:
+    """A third spot socket of ``creds`` is welcomed by error 509 saying ``why``, and closed."""
+    token, endpoint = await get_token(http, sim, creds)
+    async with http.ws_connect(f"{endpoint}?token={token}&connectId=third") as ws:
+        assert await recv(ws) == {"id": "third", "type": "error", "code": 509, "data": why}
+        await expect_closed(ws)
+
+
 async def test_session_limit(http: Any) -> None:
     async with Simulator(FakeEngine(), max_sessions=2) as sim:
         creds = sim.add_account()
         socks = [await open_ws(http, sim, creds) for _ in range(2)]
-        token, endpoint = await get_token(http, sim, creds)
-        async with http.ws_connect(f"{endpoint}?token={token}&connectId=third") as ws:
-            assert await recv(ws) == {
-                "id": "third",
-                "type": "error",
-                "code": 509,
-                "data": "exceed max session count limitation of 2",
-            }
-            await expect_closed(ws)
+        await expect_third_refused(http, sim, creds, "exceed max session count limitation of 2")
         # per host, and public sockets do not count
         futures = await open_ws(http, sim, creds, "futures")
         public = [await open_ws(http, sim, None) for _ in range(3)]
