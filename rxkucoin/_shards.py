@@ -445,25 +445,3 @@ class ShardSet:
         ending.extend(t for t in self._closing or () if not t.done())
         self._signal()
         return ending
-
-    # --- the first shard's insides, for white-box tests written before sharding ---------
-
-    @property
-    def _topics(self) -> Any:
-        return self._shards[0]._topics
-
-    @property
-    def _router(self) -> Any:
-        return self._shards[0]._router
-
-    @property
-    def _requests(self) -> Any:
-        return self._shards[0]._requests
-
-    @property
-    def _session(self) -> Any:
-        return self._shards[0]._session
-
-    @property
-    def _link(self) -> Any:
-        return self._shards[0]._link

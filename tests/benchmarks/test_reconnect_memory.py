@@ -154,7 +154,7 @@ async def test_memory_left_after_distinct_topics_released() -> None:
                 for d in held:
                     d.dispose()
                 async with asyncio.timeout(60):
-                    while not conn._topics.idle or conn._link is not None:
+                    while not conn.shards[0]._topics.idle or conn.shards[0]._link is not None:
                         await asyncio.sleep(0.005)
 
             for n in range(3):  # warm-up: first-use allocations, tables at full size

@@ -77,5 +77,5 @@ async def test_routes_of_released_topics_are_pruned(sim: Simulator, creds: Crede
         await streams.ready(timeout=10)
         conn = streams.connection(SPOT)
         await until(lambda: len(conn.topics) == 1)
-        assert len(conn._router.routes) == 1  # only the held topic keeps a route
+        assert len(conn.shards[0]._router.routes) == 1  # only the held topic keeps a route
         keep.dispose()

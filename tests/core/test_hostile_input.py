@@ -150,7 +150,7 @@ async def test_pushes_on_endless_distinct_topics_do_not_grow_the_caches(
         sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
         await until(lambda: len(orders.data) >= 2, timeout=30)
         conn = streams.connection(SPOT)
-        router = conn._router
+        router = conn.shards[0]._router
         assert len(router._decoders) <= 1024 and len(router._cache) <= 1024
 
 

@@ -13,6 +13,7 @@ from rxkucoin import Credentials, KucoinStreams, WsKey
 from rxkucoin._connection import Connection
 from rxkucoin._router import MAX_CACHED
 from rxkucoin._routes import SinkGroup, TopicSink
+from rxkucoin._shards import ShardSet
 from rxkucoin._topics import parse_topics
 from rxkucoin.sim import Simulator
 from rxkucoin.sim._pushes import ClassicPush
@@ -54,7 +55,7 @@ def _assert_only(conn: Connection, held: set[str]) -> None:
         assert session._protocol.pending == 0
 
 
-async def _round(streams: KucoinStreams, conn: Connection, symbols: list[str]) -> None:
+async def _round(streams: KucoinStreams, conn: ShardSet, symbols: list[str]) -> None:
     """Subscribe every symbol's topic (one subscriber each), wait for the acks, release."""
     subs = [streams.margin_isolated_position(s).subscribe() for s in symbols]
     await streams.ready(timeout=30)
@@ -74,11 +75,12 @@ async def test_ten_thousand_topics_subscribed_and_released_leave_nothing(
         for n in range(34):
             symbols = [f"R{n}X{i}-USDT" for i in range(ROUND)]
             await _round(streams, conn, symbols)
-            await until(lambda: conn._topics.idle, timeout=30)
+            await until(lambda: conn.shards[0]._topics.idle, timeout=30)
             total += len(symbols)
-            _assert_only(conn, set())
+            _assert_only(conn.shards[0], set())
         assert total >= 10_000
-        await until(lambda: not conn._requests._active and conn._link is None, timeout=10)
+        first = conn.shards[0]
+        await until(lambda: not first._requests._active and first._link is None, timeout=10)
         assert conn.state.value.value == "closed"
 
 
@@ -109,7 +111,7 @@ async def test_topics_released_on_a_live_socket_with_pushes_leave_nothing(
             assert {p.tag for p in seen.items} == set(symbols[:50])
             for sub in subs:
                 sub.dispose()
-            await until(lambda: len(conn._topics._entries) == 2, timeout=30)
+            await until(lambda: len(conn.shards[0]._topics._entries) == 2, timeout=30)
             twice.dispose()  # the last subscriber of a topic two streams held
             # released while their subscribe is still in flight: unsubscribed on the ack
             quick = [
@@ -118,8 +120,8 @@ async def test_topics_released_on_a_live_socket_with_pushes_leave_nothing(
             await asyncio.sleep(0)
             for sub in quick:
                 sub.dispose()
-            await until(lambda: len(conn._topics._entries) == 1, timeout=30)
-            _assert_only(conn, kept)
+            await until(lambda: len(conn.shards[0]._topics._entries) == 1, timeout=30)
+            _assert_only(conn.shards[0], kept)
         # the anchor still works
         sim.engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.01", price="30000")
         await until(lambda: len(anchor.items) >= 1, timeout=10)
@@ -136,14 +138,14 @@ async def test_a_sink_is_its_subscriptions_disposable_and_releases_once(
         first = streams.margin_isolated_position("A-USDT").subscribe()
         second = streams.margin_isolated_position("A-USDT").subscribe()
         await streams.ready(timeout=10)
-        (route,) = conn._router.routes.values()
+        (route,) = conn.shards[0]._router.routes.values()
         assert all(isinstance(s, TopicSink) for s in route.data)
         first.dispose()
         first.dispose()
-        assert len(route.data) == 1 and conn._topics.holds(route.key)
+        assert len(route.data) == 1 and conn.shards[0]._topics.holds(route.key)
         await asyncio.to_thread(second.dispose)
-        await until(lambda: conn._topics.idle, timeout=10)
-        _assert_only(conn, set())
+        await until(lambda: conn.shards[0]._topics.idle, timeout=10)
+        _assert_only(conn.shards[0], set())
 
 
 async def test_one_subscriber_of_several_topics_has_one_sink_per_topic(
@@ -159,14 +161,14 @@ async def test_one_subscriber_of_several_topics_has_one_sink_per_topic(
         sub = conn.streams(keys, with_gaps=True).subscribe(seen.on_next, seen.on_error)
         await streams.ready(timeout=30)
         assert len(conn.topics) == ROUND
-        assert all(len(r.full) == 1 and not r.data for r in conn._router.routes.values())
+        assert all(len(r.full) == 1 and not r.data for r in conn.shards[0]._router.routes.values())
         for symbol in symbols[::30]:
             sim.publish(_position(symbol))
         await until(lambda: len(seen.items) == len(symbols[::30]), timeout=10)
         assert [p.tag for p in seen.items] == symbols[::30]
         sub.dispose()
-        await until(lambda: conn._topics.idle, timeout=10)
-        _assert_only(conn, set())
+        await until(lambda: conn.shards[0]._topics.idle, timeout=10)
+        _assert_only(conn.shards[0], set())
         assert not seen.errors
 
 
@@ -185,9 +187,9 @@ async def test_a_topic_refused_for_good_errors_a_several_topic_subscriber_once(
             seen.on_next, seen.on_error
         )
         await until(lambda: bool(seen.errors), timeout=10)
-        await until(lambda: len(conn._topics._entries) == 1, timeout=10)
+        await until(lambda: len(conn.shards[0]._topics._entries) == 1, timeout=10)
         assert len(seen.errors) == 1
-        _assert_only(conn, {"/account/balance"})
+        _assert_only(conn.shards[0], {"/account/balance"})
 
 
 async def test_public_stream_subscribers_get_their_sink_without_wrappers(
@@ -219,6 +221,6 @@ async def test_public_stream_subscribers_get_their_sink_without_wrappers(
         assert [p.tag for p in grouped.items] == ["A-USDT", "B-USDT"]
         for sub in (one, observer, several):
             sub.dispose()
-        await until(lambda: conn._topics.idle, timeout=10)
-        _assert_only(conn, set())
+        await until(lambda: conn.shards[0]._topics.idle, timeout=10)
+        _assert_only(conn.shards[0], set())
         assert not (by_callback.errors or by_observer.errors or grouped.errors)
