@@ -1,0 +1,295 @@
+"""Sharding (issue 11, item 4) and make-before-break rotation (item 5) together, and with
+the layers above them (live views, ready(), aclose()): several shards rotating under
+continuous pushes, a shard at the socket cap rotating, a shard emptied while it rotates,
+and closing the client mid-rotation. Through real sockets to the simulator, which cuts
+every socket after ``CUT`` seconds as KuCoin does after 24 h."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from rxkucoin import KucoinStreams, WsKey
+from rxkucoin._events import ConnectionEvent, ConnectionState
+from rxkucoin._shards import ShardSet
+from rxkucoin.sim import Simulator
+from rxkucoin.sim._pushes import ClassicPush
+
+from .helpers import Recorder, until
+
+SPOT = WsKey.SPOT_PRIVATE_V1
+ISOLATED = "/margin/isolatedPosition"
+#: The simulator cuts every socket after CUT seconds; the client rotates at AGE (2% jitter).
+CUT, AGE = 3.0, 1.5
+
+
+def _position(symbol: str, principal: int) -> ClassicPush:
+    data: dict[str, Any] = {
+        "tag": symbol,
+        "status": "DEBT",
+        "statusBizType": "DEFAULT_DEBT",
+        "accumulatedPrincipal": str(principal),
+        "changeAssets": {},
+        "timestamp": 1730121097742,
+    }
+    return ClassicPush("demo", "spot", f"{ISOLATED}:{symbol}", "positionChange", data)
+
+
+class Feed:
+    """Publishes one isolated-position push at a time, each with its own principal, to a
+    random symbol, until stopped; remembers what it published."""
+
+    def __init__(self, sim: Simulator, symbols: list[str], seed: int = 1) -> None:
+        self.sim = sim
+        self.symbols = symbols
+        self.rng = random.Random(seed)
+        self.numbers = itertools.count(1)
+        self.published: Counter[tuple[str, Decimal]] = Counter()
+        self.stopped = False
+
+    def step(self) -> None:
+        symbol = self.rng.choice(self.symbols)
+        n = next(self.numbers)
+        self.sim.publish(_position(symbol, n))
+        self.published[(symbol, Decimal(n))] += 1
+
+    async def run(self, pause: float = 0.003) -> None:
+        while not self.stopped:
+            self.step()
+            await asyncio.sleep(pause)
+
+
+def _identity(item: Any) -> tuple[str, Decimal]:
+    return (item.tag, item.accumulated_principal)
+
+
+def _rotations(events: list[ConnectionEvent]) -> Counter[str]:
+    """Completed rotations per shard (``#1`` for the first shard)."""
+    seen: Counter[str] = Counter()
+    for e in events:
+        if e.kind == "rotated":
+            seen[e.detail.split(":")[0] if e.detail.startswith("shard #") else "shard #1"] += 1
+    return seen
+
+
+async def _two_shards_rotating(
+    sim: Simulator,
+    streams: KucoinStreams,
+    rotations: int,
+    on_event: Callable[[ConnectionEvent], None] | None = None,
+) -> tuple[Recorder, Feed, list[ConnectionEvent]]:
+    events: list[ConnectionEvent] = []
+    streams.events(SPOT).subscribe(events.append)
+    if on_event is not None:
+        streams.events(SPOT).subscribe(on_event)
+    symbols = [f"R{i}-USDT" for i in range(400)]
+    rec = Recorder()
+    streams.margin_isolated_position(symbols).with_gaps().subscribe(rec.on_next, rec.on_error)
+    await streams.ready(timeout=15)
+    conn = streams.connection(SPOT)
+    assert isinstance(conn, ShardSet)
+    assert [s.held_count for s in conn.shards] == [300, 100]
+    feed = Feed(sim, symbols)
+    runner = asyncio.create_task(feed.run())
+    try:
+        await until(
+            lambda: len(r := _rotations(events)) == 2 and min(r.values()) >= rotations,
+            timeout=rotations * AGE + 15,
+        )
+    finally:
+        feed.stopped = True
+        await runner
+    total = feed.published.total()
+    await until(lambda: len(rec.items) >= total, timeout=10)
+    await asyncio.sleep(0.3)  # a duplicate would arrive now
+    return rec, feed, events
+
+
+async def test_two_shards_rotating_deliver_every_push_once_without_a_gap() -> None:
+    async with Simulator(seed=21, ping_interval_ms=400) as sim:
+        creds = sim.add_account("demo", balances={"USDT": "100000"})
+        sim.faults.cut_after(CUT)
+        async with KucoinStreams(creds, endpoints=sim.endpoints, max_socket_age=AGE) as streams:
+            rec, feed, events = await _two_shards_rotating(sim, streams, rotations=3)
+            assert rec.gaps == [] and rec.errors == []
+            assert Counter(_identity(i) for i in rec.data) == feed.published
+            assert [e for e in events if e.kind in ("reconnect", "rotation failed")] == []
+            assert "cut" not in sim.faults.kinds()
+            await until(lambda: sim.stats.live_connections["spot"] == 2)
+            conn = streams.connection(SPOT)
+            assert conn.state.value is ConnectionState.LIVE
+            assert sorted(len(s.subs) for s in sim._sessions_on("spot")) == [100, 300]
+
+
+async def test_two_shards_rotating_at_the_socket_cap_lose_nothing() -> None:
+    """Three sockets allowed (client and simulator): two shards and the one spare kept for a
+    rotation. Shards opened together come due together, and both rotations need the spare."""
+    async with Simulator(seed=22, ping_interval_ms=400, max_sessions=3) as sim:
+        creds = sim.add_account("demo", balances={"USDT": "100000"})
+        sim.faults.cut_after(CUT)
+        async with KucoinStreams(
+            creds, endpoints=sim.endpoints, max_socket_age=AGE, max_sockets=3
+        ) as streams:
+            rec, feed, events = await _two_shards_rotating(sim, streams, rotations=2)
+            assert rec.gaps == [] and rec.errors == []
+            assert Counter(_identity(i) for i in rec.data) == feed.published
+            assert "cut" not in sim.faults.kinds()
+            assert [e for e in events if e.kind == "reconnect"] == []
+            await until(lambda: sim.stats.live_connections["spot"] == 2)
+
+
+async def test_closing_the_client_while_shards_rotate_is_bounded_and_leaves_no_socket() -> None:
+    async with Simulator(seed=23, ping_interval_ms=400) as sim:
+        creds = sim.add_account("demo", balances={"USDT": "100000"})
+        sim.faults.cut_after(CUT)
+        streams = KucoinStreams(creds, endpoints=sim.endpoints, max_socket_age=AGE)
+        await streams.__aenter__()
+        completed: list[bool] = []
+        rotating = asyncio.Event()
+
+        def seen(event: ConnectionEvent) -> None:
+            if event.kind == "rotating" and event.detail.startswith("shard #2"):
+                rotating.set()
+
+        streams.events(SPOT).subscribe(seen)
+        symbols = [f"Z{i}-USDT" for i in range(400)]
+        streams.margin_isolated_position(symbols).with_gaps().subscribe(
+            on_completed=lambda: completed.append(True)
+        )
+        await streams.ready(timeout=15)
+        async with asyncio.timeout(10):
+            await rotating.wait()
+        started = time.monotonic()
+        await streams.aclose()
+        assert time.monotonic() - started <= streams.close_bound
+        assert completed == [True]
+        await until(lambda: sim.stats.live_connections["spot"] == 0, timeout=5)
+
+
+class Orders:
+    """Places resting spot orders and fills some of them through the engine, all the time,
+    until stopped; ``open`` is the engine's truth of what rests."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self.rng = random.Random(5)
+        self.open: list[str] = []
+        self.stopped = False
+
+    def step(self) -> None:
+        engine = self.sim.engine
+        if self.open and self.rng.random() < 0.4:
+            engine.fill_spot_order("demo", self.open.pop(self.rng.randrange(len(self.open))))
+        else:
+            price = str(30000 + self.rng.randrange(100))
+            self.open.append(
+                engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.001", price=price)
+            )
+
+    async def run(self) -> None:
+        while not self.stopped:
+            self.step()
+            await asyncio.sleep(0.01)
+
+
+async def test_open_orders_view_and_expect_order_on_a_rotating_second_shard() -> None:
+    async with Simulator(seed=24, ping_interval_ms=400) as sim:
+        creds = sim.add_account("demo", balances={"USDT": "10000000", "BTC": "10"})
+        sim.faults.cut_after(CUT)
+        async with KucoinStreams(creds, endpoints=sim.endpoints, max_socket_age=AGE) as streams:
+            events: list[ConnectionEvent] = []
+            streams.events(SPOT).subscribe(events.append)
+            # 300 topics fill the first socket: the order topic goes to a second one
+            filler = streams.margin_isolated_position([f"F{i}-USDT" for i in range(300)])
+            filler.subscribe()
+            await streams.ready(timeout=15)
+            orders = Orders(sim)
+            view = streams.open_orders("spot")
+            resyncs: list[Any] = []
+            async with view:
+                view.resyncs().subscribe(resyncs.append)
+                await view.wait_synced(timeout=10)
+                conn = streams.connection(SPOT)
+                assert isinstance(conn, ShardSet) and len(conn.shards) == 2
+                assert any("tradeOrdersV2" in str(k) for k in conn.shards[1].topics)
+                runner = asyncio.create_task(orders.run())
+                finished = 0
+                try:
+                    while min(_rotations(events).get(f"shard #{n}", 0) for n in (1, 2)) < 3:
+                        oid = f"scale-{finished}"
+                        async with streams.expect_order(
+                            "spot", client_oid=oid, symbol="BTC-USDT"
+                        ) as order:
+                            await streams.rest.place_spot_order(
+                                "BTC-USDT", "buy", "market", size="0.001", client_oid=oid
+                            )
+                            done = await order.done(timeout=10)
+                        assert (done.status, done.source) == ("filled", "push")
+                        finished += 1
+                        await asyncio.sleep(0.05)
+                finally:
+                    orders.stopped = True
+                    await runner
+                await until(lambda: set(view.value) == set(orders.open), timeout=10)
+                assert finished > 10
+                assert resyncs == []  # no Gap, so nothing to resync
+                assert view.stale_pushes == 0
+            assert [e for e in events if e.kind in ("reconnect", "rotation failed")] == []
+            assert "cut" not in sim.faults.kinds()
+
+
+@pytest.mark.parametrize("after", [0.0, 0.02, 0.1])
+async def test_a_shard_emptied_while_it_rotates_closes_both_its_sockets(after: float) -> None:
+    async with Simulator(seed=25, ping_interval_ms=400) as sim:
+        creds = sim.add_account("demo", balances={"USDT": "100000"})
+        sim.faults.cut_after(CUT)
+        async with KucoinStreams(creds, endpoints=sim.endpoints, max_socket_age=AGE) as streams:
+            events: list[ConnectionEvent] = []
+            streams.events(SPOT).subscribe(events.append)
+            kept = [f"K{i}-USDT" for i in range(300)]
+            rec = Recorder()
+            streams.margin_isolated_position(kept).with_gaps().subscribe(rec.on_next, rec.on_error)
+            await streams.ready(timeout=15)
+            leaving = [
+                streams.margin_isolated_position(f"L{i}-USDT").subscribe() for i in range(50)
+            ]
+            await streams.ready(timeout=15)
+            conn = streams.connection(SPOT)
+            assert isinstance(conn, ShardSet)
+            assert [s.held_count for s in conn.shards] == [300, 50]
+            second = conn.shards[1]
+
+            def empty_on_rotating(event: ConnectionEvent) -> None:
+                if event.kind == "rotating" and event.detail.startswith("shard #2"):
+                    asyncio.get_running_loop().call_later(
+                        after, lambda: [d.dispose() for d in leaving]
+                    )
+
+            streams.events(SPOT).subscribe(empty_on_rotating)
+            feed = Feed(sim, kept)
+            runner = asyncio.create_task(feed.run())
+            try:
+                await until(lambda: len(conn.shards) == 1, timeout=AGE + 10)
+                assert second.state.value is ConnectionState.CLOSED
+                await until(lambda: _rotations(events)["shard #1"] >= 2, timeout=2 * AGE + 10)
+            finally:
+                feed.stopped = True
+                await runner
+            await until(lambda: sim.stats.live_connections["spot"] == 1, timeout=5)
+            (session,) = sim._sessions_on("spot")
+            assert {str(s) for s in session.subs} == {f"{ISOLATED}:{s}" for s in kept}
+            await streams.ready(timeout=5)
+            total = feed.published.total()
+            await until(lambda: len(rec.items) >= total, timeout=10)
+            await asyncio.sleep(0.3)
+            assert rec.gaps == [] and rec.errors == []
+            assert Counter(_identity(i) for i in rec.data) == feed.published
+            assert "cut" not in sim.faults.kinds()
