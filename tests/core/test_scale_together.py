@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -17,10 +18,12 @@ from typing import Any
 
 import pytest
 
-from rxkucoin import KucoinStreams, WsKey
+from rxkucoin import Gap, KucoinStreams, WsKey
+from rxkucoin import _protocol as protocol
 from rxkucoin._events import ConnectionEvent, ConnectionState
 from rxkucoin._shards import ShardSet
 from rxkucoin.sim import Simulator
+from rxkucoin.sim._classic import ClassicSession
 from rxkucoin.sim._pushes import ClassicPush
 
 from .helpers import Recorder, until
@@ -293,3 +296,142 @@ async def test_a_shard_emptied_while_it_rotates_closes_both_its_sockets(after: f
             assert rec.gaps == [] and rec.errors == []
             assert Counter(_identity(i) for i in rec.data) == feed.published
             assert "cut" not in sim.faults.kinds()
+
+
+class _Unpaced(protocol.Pacer):
+    def __init__(self, limit: int = 0, window: float = 10.0, reserve: int = 0) -> None:
+        super().__init__(100_000, window, reserve)
+
+
+async def test_churn_from_threads_across_the_300_boundary_while_shards_rotate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the pacing of 100 frames per 10 s (tested on its own) would stretch the churn to
+    # minutes, so both sides lift it here
+    monkeypatch.setattr(ClassicSession, "rate_ok", lambda self: True)
+    monkeypatch.setattr(protocol, "Pacer", _Unpaced)
+    async with Simulator(seed=26, ping_interval_ms=400) as sim:
+        creds = sim.add_account("demo", balances={"USDT": "100000"})
+        sim.faults.cut_after(CUT)
+        async with KucoinStreams(creds, endpoints=sim.endpoints, max_socket_age=AGE) as streams:
+            events: list[ConnectionEvent] = []
+            streams.events(SPOT).subscribe(events.append)
+            steady_symbols = [f"K{i}-USDT" for i in range(290)]
+            steady = Recorder()
+            streams.margin_isolated_position(steady_symbols).with_gaps().subscribe(
+                steady.on_next, steady.on_error
+            )
+            await streams.ready(timeout=15)
+            pool = [f"C{i}-USDT" for i in range(40)]
+            errors: list[Exception] = []
+            kept: dict[str, Any] = {}
+            lock = threading.Lock()
+            stop = threading.Event()
+
+            def user(seed: int) -> None:
+                rng = random.Random(seed)
+                while not stop.is_set():
+                    held = [
+                        streams.margin_isolated_position(s).subscribe(on_error=errors.append)
+                        for s in rng.sample(pool, rng.randrange(1, 12))
+                    ]
+                    stop.wait(rng.choice([0.0, 0.002, 0.02]))
+                    for link in held:
+                        link.dispose()
+                with lock:  # 4 x 4 kept: 306 held in the end, two sockets
+                    for symbol in pool[seed * 4 : seed * 4 + 4]:
+                        kept[symbol] = streams.margin_isolated_position(symbol).subscribe(
+                            on_error=errors.append
+                        )
+
+            feed = Feed(sim, steady_symbols)
+            runner = asyncio.create_task(feed.run())
+            threads = [threading.Thread(target=user, args=(n,)) for n in range(4)]
+            for t in threads:
+                t.start()
+            try:
+                await until(lambda: _rotations(events)["shard #1"] >= 3, timeout=3 * AGE + 10)
+            finally:
+                stop.set()
+                for t in threads:
+                    await asyncio.to_thread(t.join)
+                feed.stopped = True
+                await runner
+            await streams.ready(timeout=15)
+            conn = streams.connection(SPOT)
+            held = {f"{ISOLATED}:{s}" for s in [*steady_symbols, *kept]}
+
+            def server_matches() -> bool:
+                server = [{str(s) for s in x.subs} for x in sim._sessions_on("spot")]
+                return set().union(*server) == held and sum(map(len, server)) == len(held)
+
+            await until(server_matches, timeout=15)  # every orphan undone, nothing twice
+            assert {str(k) for k in conn.topics} == held
+            assert sim.stats.live_connections["spot"] == 2
+            total = feed.published.total()
+            await until(lambda: len(steady.items) >= total, timeout=10)
+            await asyncio.sleep(0.3)
+            assert steady.gaps == [] and steady.errors == [] and errors == []
+            assert Counter(_identity(i) for i in steady.data) == feed.published
+            assert "cut" not in sim.faults.kinds()
+
+
+async def test_closing_the_client_while_a_new_shard_dials_is_bounded_and_leaves_no_socket() -> None:
+    async with Simulator(seed=27, ping_interval_ms=400) as sim:
+        creds = sim.add_account("demo", balances={"USDT": "100000"})
+        streams = KucoinStreams(creds, endpoints=sim.endpoints, max_socket_age=AGE)
+        await streams.__aenter__()
+        completed: list[str] = []
+        first = [f"A{i}-USDT" for i in range(300)]
+        streams.margin_isolated_position(first).subscribe(
+            on_completed=lambda: completed.append("first")
+        )
+        await streams.ready(timeout=15)
+        # the second socket waits for its welcome; the simulator notices a client's close
+        # only once it sends the welcome, and counts the socket until then
+        sim.faults.welcome_delay(2.0)
+        streams.margin_isolated_position("B-USDT").subscribe(
+            on_completed=lambda: completed.append("second")
+        )
+        await until(lambda: sim.stats.live_connections["spot"] == 2, timeout=5)
+        with pytest.raises(TimeoutError):
+            await streams.ready(timeout=0.3)
+        started = time.monotonic()
+        await streams.aclose()
+        assert time.monotonic() - started <= streams.close_bound
+        assert sorted(completed) == ["first", "second"]
+        await until(lambda: sim.stats.live_connections["spot"] == 0, timeout=5)
+
+
+async def test_a_drop_during_a_rotation_gives_one_gap_per_topic_before_its_data() -> None:
+    async with Simulator(seed=28, ping_interval_ms=400) as sim:
+        creds = sim.add_account("demo", balances={"USDT": "100000"})
+        async with KucoinStreams(creds, endpoints=sim.endpoints, max_socket_age=AGE) as streams:
+            rotating = asyncio.Event()
+
+            def seen(event: ConnectionEvent) -> None:
+                if event.kind == "rotating" and not event.detail.startswith("shard #"):
+                    rotating.set()
+
+            streams.events(SPOT).subscribe(seen)
+            symbols = [f"D{i}-USDT" for i in range(400)]
+            recs = {s: Recorder() for s in symbols}
+            for s in symbols:
+                streams.margin_isolated_position(s).with_gaps().subscribe(
+                    recs[s].on_next, recs[s].on_error
+                )
+            await streams.ready(timeout=15)
+            async with asyncio.timeout(10):
+                await rotating.wait()
+            await asyncio.sleep(0.01)  # the new socket is being opened
+            sim.faults.drop("spot")
+            await until(lambda: all(r.gaps for r in recs.values()), timeout=15)
+            await streams.ready(timeout=15)
+            for n, s in enumerate(symbols):
+                sim.publish(_position(s, n))
+            await until(lambda: all(len(r.items) == 2 for r in recs.values()), timeout=15)
+            await asyncio.sleep(0.3)
+            for n, (s, r) in enumerate(recs.items()):
+                assert len(r.gaps) == 1 and not r.errors, (s, r.items)
+                assert isinstance(r.items[0], Gap) and _identity(r.items[1]) == (s, Decimal(n))
+            await until(lambda: sim.stats.live_connections["spot"] == 2, timeout=5)
