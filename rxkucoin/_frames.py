@@ -36,6 +36,7 @@ __all__ = (
     "ProPong",
     "ProPush",
     "ProWelcome",
+    "classic_first_try",
     "decode_classic",
     "decode_pro",
     "encode_classic_ping",
@@ -106,6 +107,9 @@ ClassicFrame = ClassicWelcome | ClassicAck | ClassicPong | ClassicError | Classi
 _CLASSIC: Final[msgspec.json.Decoder[ClassicFrame]] = msgspec.json.Decoder(
     ClassicFrame, strict=False
 )
+#: `decode_classic`'s first try, for callers that send whatever it refuses (any exception) to
+#: `decode_classic` itself: what it returns, `decode_classic` returns too.
+classic_first_try: Final = _CLASSIC.decode
 
 
 def _twin(cls: type[_Classic], *, tagged: bool = True) -> type[msgspec.Struct]:

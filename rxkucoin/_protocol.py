@@ -120,6 +120,10 @@ class Protocol:
         self.close_reason: Exception | None = None
         self.unreadable = 0
         self._classic = key.dialect is Dialect.CLASSIC
+        #: `receive_frame`'s decoder: it may raise anything, and `receive` then reports it
+        self._first_try: Callable[[str], fr.ClassicFrame | fr.ProFrame] = (
+            fr.classic_first_try if self._classic else fr.decode_pro
+        )
         self._auth = auth
         self._auth_id: str | None = None
         self._op_ping = op_ping
@@ -184,9 +188,28 @@ class Protocol:
                 exc = DecodeError(f"{type(exc).__name__}: {exc}")
             self.unreadable += 1
             return [ev.UnreadableFrame(reported_bytes(raw), exc)]
-        if isinstance(frame, fr.ClassicMessage | fr.ProPush):
+        if type(frame) is fr.ClassicMessage or type(frame) is fr.ProPush:
             return [ev.PushReceived(frame, raw)] if self.state is not State.CONNECTING else []
         return self._control_frame(frame, now)
+
+    def receive_frame(self, data: str | bytes, now: float) -> Push | list[ev.Event]:
+        """`receive`, but a push on an open socket comes back as the frame itself.
+
+        The driver's per-frame call: a text push on an open socket (nearly every frame)
+        costs no event and no list. Anything else (a control frame, a binary or oversized
+        frame, a frame that does not decode at first try, another state) gives exactly
+        what `receive` gives, its events.
+        """
+        if type(data) is str and self.state is State.OPEN and len(data) <= MAX_FRAME_BYTES:
+            try:
+                frame = self._first_try(data)
+            except Exception:  # `receive` decodes it again: repaired, or reported
+                return self.receive(data, now)
+            self._now = self._last_received = now
+            if type(frame) is fr.ClassicMessage or type(frame) is fr.ProPush:
+                return frame
+            return self._control_frame(frame, now)
+        return self.receive(data, now)
 
     def tick(self, now: float) -> list[ev.Event]:
         """Act on the time: the welcome's deadline, ack timeouts, liveness, pings due."""

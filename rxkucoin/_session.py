@@ -243,21 +243,21 @@ class Session:
     async def _read(self) -> None:
         reason: Exception | None = None
         try:
-            clock, receive = self._clock, self._protocol.receive
+            clock, receive = self._clock, self._protocol.receive_frame
             count, slice_ends = 0, clock() + YIELD_AFTER_S
             async for message in self._ws:
                 if message.type in _DATA:
                     self._last_frame = now = clock()
-                    events = receive(message.data, now)
-                    if len(events) == 1 and type(event := events[0]) is ev.PushReceived:
-                        try:  # the common case, without `_handle`'s walk
-                            self.on_push(event.frame)
-                        except Exception as exc:
-                            self._push_failed(event, exc)
-                    else:
-                        self._handle(events)
-                        if events:
+                    got = receive(message.data, now)
+                    if isinstance(got, list):
+                        self._handle(got)
+                        if got:
                             self._wake_if_sooner()  # a push never brings a deadline closer
+                    else:  # the common case: a push, without an event or `_handle`'s walk
+                        try:
+                            self.on_push(got)
+                        except Exception as exc:
+                            self._push_failed(ev.PushReceived(got, message.data), exc)
                     if self.closed.done():
                         return
                     count += 1

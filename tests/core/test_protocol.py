@@ -18,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import msgspec
 import pytest
 
 from rxkucoin import AuthError, ConnectionLost, WsKey, _pacer
@@ -499,3 +500,68 @@ def test_a_socket_that_ends_fails_the_protocol_once() -> None:
     assert p.fail(lost) == [ev.LinkDead(lost)]
     assert p.fail(ConnectionLost("again")) == [] and p.close_reason is lost
     assert p.data_to_send(1.0) == [] and p.pending == 0
+
+
+def _seen(event: ev.Event) -> object:
+    """An event as comparable data (errors by their text, a push's payload by its bytes)."""
+    if isinstance(event, ev.PushReceived):
+        frame = msgspec.structs.replace(event.frame, data=msgspec.Raw())
+        return frame, bytes(event.frame.data), event.raw
+    return repr(event)
+
+
+def _same_frames(make: Callable[[], Protocol], frames: list[str | bytes]) -> int:
+    """Feed ``frames`` to two protocols, one by `receive` and one by `receive_frame`; every
+    answer must match (a push given as itself stands for its event). Returns how many
+    pushes came as themselves."""
+    by_events, by_frame = make(), make()
+    direct = 0
+    for i, data in enumerate(frames):
+        now = float(i)
+        if i == 3:  # a request in flight, so that an answer to it is an answer
+            assert by_events.request("subscribe", sub(1), now) == by_frame.request(
+                "subscribe", sub(1), now
+            )
+            assert by_events.data_to_send(now) == by_frame.data_to_send(now)
+        expected = by_events.receive(data, now)
+        got = by_frame.receive_frame(data, now)
+        if not isinstance(got, list):
+            direct += 1
+            assert isinstance(data, str)
+            got = [ev.PushReceived(got, data)]
+        assert list(map(_seen, got)) == list(map(_seen, expected)), data
+        assert by_frame.state is by_events.state and by_frame.unreadable == by_events.unreadable
+        assert by_frame.next_deadline() == by_events.next_deadline()
+    return direct
+
+
+def test_receive_frame_answers_as_receive_with_a_push_as_itself() -> None:
+    push = '{"type":"message","topic":"/x","subject":"s","data":{"a":1}}'
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    deflated = packer.compress(push.encode()) + packer.flush()
+    huge = '{"type":"message","topic":"/x","data":"' + "a" * pr.MAX_FRAME_BYTES + '"}'
+    frames: list[str | bytes] = [
+        push,  # before the welcome: dropped
+        '{"id":"cid","type":"welcome"}',
+        push,
+        push,
+        '{"id":' + str(int(WALL * 1000)) + ',"type":"ack"}',  # a numeric id: second chance
+        '{"topic":"/x","subject":"s","data":{"b":2}}',  # a push without a type
+        "not json",
+        huge,
+        deflated,
+        push.encode(),
+        '{"type":"pong"}',
+        push,
+    ]
+    assert _same_frames(classic, frames) == 3
+    frames = [
+        '{"T":"orderAll.UNIFIED","P":1,"d":{"oi":"1"}}',  # before the auth's answer
+        '{"message":"welcome"}',
+        '{"T":"orderAll.UNIFIED","P":2,"d":{"oi":"2"}}',
+        '{"id":"' + str(int(WALL * 1000)) + '","result":true}',  # the auth's answer
+        '{"T":"orderAll.UNIFIED","P":3,"d":{"oi":"3"}}',
+        '{"T":7}',
+        '{"op":"pong","ts":1}',
+    ]
+    assert _same_frames(pro_signed, frames) == 1
