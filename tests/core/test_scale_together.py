@@ -435,3 +435,82 @@ async def test_a_drop_during_a_rotation_gives_one_gap_per_topic_before_its_data(
                 assert len(r.gaps) == 1 and not r.errors, (s, r.items)
                 assert isinstance(r.items[0], Gap) and _identity(r.items[1]) == (s, Decimal(n))
             await until(lambda: sim.stats.live_connections["spot"] == 2, timeout=5)
+
+
+def _slow_acks(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """The simulator applies each request at once but answers it ``seconds`` later."""
+    send = ClassicSession.send_control
+
+    def later(self: ClassicSession, frame: Any) -> None:
+        if isinstance(frame, dict) and frame.get("type") == "ack":
+            asyncio.get_running_loop().call_later(seconds, send, self, frame)
+        else:
+            send(self, frame)
+
+    monkeypatch.setattr(ClassicSession, "send_control", later)
+
+
+async def test_a_topic_taken_while_a_released_subscribe_is_in_flight_is_not_refused(
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    creds = sim.add_account("demo", balances={"USDT": "100000"})
+    async with KucoinStreams(creds, endpoints=sim.endpoints) as streams:
+        streams.margin_isolated_position([f"H{i}-USDT" for i in range(200)]).subscribe()
+        await streams.ready(timeout=15)
+        _slow_acks(monkeypatch, 0.3)
+        rec = Recorder()
+        x = streams.margin_isolated_position([f"X{i}-USDT" for i in range(100)]).subscribe(
+            rec.on_next, rec.on_error
+        )
+        await until(lambda: sum(len(s.subs) for s in sim._sessions_on("spot")) == 300)
+        x.dispose()  # its subscribe is applied at the server, not answered yet
+        ys = [f"Y{i}-USDT" for i in range(100)]
+        y = Recorder()
+        streams.margin_isolated_position(ys).with_gaps().subscribe(y.on_next, y.on_error)
+        await streams.ready(timeout=15)
+        assert y.errors == []
+        for n, s in enumerate(ys):
+            sim.publish(_position(s, n))
+        await until(lambda: len(y.items) == 100)
+        server = [{str(k) for k in s.subs} for s in sim._sessions_on("spot")]
+        assert not any("X" in k for ks in server for k in ks)
+
+
+async def test_ready_during_a_slow_rotation_waits_only_for_what_is_not_live() -> None:
+    async with Simulator(seed=29, ping_interval_ms=400) as sim:
+        creds = sim.add_account("demo", balances={"USDT": "100000"})
+        async with KucoinStreams(creds, endpoints=sim.endpoints, max_socket_age=AGE) as streams:
+            events: list[ConnectionEvent] = []
+            rotating = asyncio.Event()
+
+            def seen(event: ConnectionEvent) -> None:
+                events.append(event)
+                if event.kind == "rotating" and event.detail.startswith("shard #2"):
+                    rotating.set()
+
+            streams.events(SPOT).subscribe(seen)
+            symbols = [f"W{i}-USDT" for i in range(400)]
+            rec = Recorder()
+            streams.margin_isolated_position(symbols).with_gaps().subscribe(
+                rec.on_next, rec.on_error
+            )
+            await streams.ready(timeout=15)
+            sim.faults.welcome_delay(1.0)  # every rotation's new socket is slow to open
+            async with asyncio.timeout(10):
+                await rotating.wait()
+            async with asyncio.timeout(0.5):  # every topic is live on the old sockets
+                await streams.ready(timeout=0.5)
+            late = Recorder()  # taken during the rotation: rides on the new socket
+            streams.margin_isolated_position("LATE-USDT").with_gaps().subscribe(
+                late.on_next, late.on_error
+            )
+            await streams.ready(timeout=10)
+            sim.faults.welcome_delay(0.0)
+            sim.publish(_position("LATE-USDT", 1))
+            for n, s in enumerate(symbols):
+                sim.publish(_position(s, n))
+            await until(lambda: len(rec.items) == 400 and len(late.items) == 1)
+            await asyncio.sleep(0.3)
+            assert len(rec.items) == 400 and rec.gaps == [] and rec.errors == []
+            assert late.gaps == [] and late.errors == [] and len(late.items) == 1
+            assert [e for e in events if e.kind in ("reconnect", "rotation failed")] == []
