@@ -16,6 +16,7 @@ and hands them to subscribers by dict lookup, without Rx operators on the way in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
@@ -163,6 +164,7 @@ class Connection:
                 old_lost=self._old_lost,
                 restore=self._requests.restore,
                 backoff=self._backoff,
+                slot=lambda: self._rotation_slot(),
             ),
         )
         self._shared: Observable[Phase] = self._life.observable().pipe(
@@ -363,6 +365,10 @@ class Connection:
         missing = await self._requests.rotate(old, new, settle_timeout)
         if missing:
             self._router.outage_began(missing, time.time(), "not re-subscribed in a rotation")
+
+    def _rotation_slot(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """What a rotation holds while it has two sockets (a shard asks its client's budget)."""
+        return contextlib.nullcontext()
 
     def _old_lost(self, old: Session, error: Exception) -> None:
         """A rotated-away socket died before its last pushes were known to have arrived:

@@ -9,10 +9,12 @@ dial, a reconnect, a planned rotation's new socket.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Final, Protocol
 
 from reactivex import abc
@@ -52,6 +54,10 @@ class Shard(Connection):
 
     number = 1  # the shard's name in events: #1 is the first, never reused
     reserved = False  # made by its set, which counted its first dial already
+    budget: SocketBudget | None = None  # its client's sockets, once in a set
+
+    def _rotation_slot(self) -> contextlib.AbstractAsyncContextManager[object]:
+        return contextlib.nullcontext() if self.budget is None else self.budget.rotation()
 
     @property
     def held_count(self) -> int:
@@ -152,6 +158,8 @@ class SocketBudget:
         self._clock = clock
         self._dials: deque[float] = deque()
         self._sets: list[_HasShards] = []
+        self._rotating = 0  # rotations between their new socket's dial and old one's close
+        self._rotation_over: asyncio.Event | None = None
 
     def join(self, shard_set: _HasShards) -> None:
         """Count ``shard_set``'s sockets too."""
@@ -165,6 +173,28 @@ class SocketBudget:
     def may_open(self) -> bool:
         """Whether one more shard may open a socket (the spare ones left aside)."""
         return self.sockets + self.spare < self.max_sockets
+
+    def may_rotate(self) -> bool:
+        """Whether one more rotation's new socket fits beside the open ones and those of
+        the rotations under way (a first rotation always may: the spare is for it)."""
+        return self._rotating == 0 or self.sockets + self._rotating < self.max_sockets
+
+    @contextlib.asynccontextmanager
+    async def rotation(self) -> AsyncIterator[None]:
+        """Held by a rotation from its new socket's dial until its old socket is closed;
+        waits while the client has no socket left for it (shards due together at
+        ``max_sockets`` rotate one after the other instead of meeting KuCoin's 509)."""
+        while not self.may_rotate():
+            over = self._rotation_over = self._rotation_over or asyncio.Event()
+            await over.wait()
+        self._rotating += 1
+        try:
+            yield
+        finally:
+            self._rotating -= 1
+            if self._rotation_over is not None:
+                self._rotation_over.set()
+                self._rotation_over = None
 
     @property
     def recent_dials(self) -> int:

@@ -350,6 +350,7 @@ class ShardSet:
     def _add(self, shard: Shard, *, reserved: bool = False) -> Shard:
         self._made += 1
         shard.number = self._made
+        shard.budget = self._budget
         if reserved:  # its first dial counts now, so a burst of topics opens no more
             self._budget.dialed()
             shard.reserved = True

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,6 +122,8 @@ class Rotation:
         restore: the new session died before the switch: replays every held topic on the
             old one again, which stays in charge.
         backoff: attempt number to seconds before a failed rotation is tried again.
+        slot: held from the new socket's dial until the old one is closed; waits while
+            the client has no socket left for one more rotation (`SocketBudget.rotation`).
     """
 
     max_age: float
@@ -130,6 +133,7 @@ class Rotation:
     old_lost: Callable[[Session, Exception], None]
     restore: Callable[[Session], Awaitable[None]]
     backoff: Callable[[int], float]
+    slot: Callable[[], AbstractAsyncContextManager[object]] = nullcontext
 
 
 @dataclass(frozen=True)
@@ -287,40 +291,43 @@ class SocketLife:
                 await asyncio.wait([session.closed], timeout=delay)
             if session.closed.done():
                 raise session.closed.result()
-            observer.on_next(Rotating(session))
-            try:
-                new = await self._open()
-            except (asyncio.CancelledError, ClientClosed):
-                raise
-            except Exception as exc:  # the old socket carries on; try again later
-                delay = rotation.backoff(failures)
-                failures += 1
-                observer.on_next(RotationFailed(exc, delay))
-                due = loop.time() + delay
-                continue
-            sessions.append(new)
-            overlap = await self._switch(session, new, rotation, observer)
-            if overlap is None:  # the new socket died first: the old one stays
-                sessions.remove(new)
-                await asyncio.shield(self._start_close(new))
-                await session.round_trip()  # what the new one delivered first is in
-                session.on_push = self._on_push
-                error = new.closed.result()
-                delay = rotation.backoff(failures)
-                failures += 1
-                observer.on_next(RotationFailed(error, delay))
-                due = loop.time() + delay
-                continue
-            sessions.remove(session)
-            await asyncio.shield(self._start_close(session))
-            overlap.old_closed()
-            if len(overlap):
-                # What the old socket delivered first and the new one carries too has
-                # arrived on the new one as well once a ping sent now is answered.
-                await new.round_trip()
-            new.on_push = self._on_push
-            self.rotations += 1
-            return new
+            async with rotation.slot():  # the client's spare socket may be in use
+                if session.closed.done():
+                    raise session.closed.result()
+                observer.on_next(Rotating(session))
+                try:
+                    new = await self._open()
+                except (asyncio.CancelledError, ClientClosed):
+                    raise
+                except Exception as exc:  # the old socket carries on; try again later
+                    delay = rotation.backoff(failures)
+                    failures += 1
+                    observer.on_next(RotationFailed(exc, delay))
+                    due = loop.time() + delay
+                    continue
+                sessions.append(new)
+                overlap = await self._switch(session, new, rotation, observer)
+                if overlap is None:  # the new socket died first: the old one stays
+                    sessions.remove(new)
+                    await asyncio.shield(self._start_close(new))
+                    await session.round_trip()  # what the new one delivered first is in
+                    session.on_push = self._on_push
+                    error = new.closed.result()
+                    delay = rotation.backoff(failures)
+                    failures += 1
+                    observer.on_next(RotationFailed(error, delay))
+                    due = loop.time() + delay
+                    continue
+                sessions.remove(session)
+                await asyncio.shield(self._start_close(session))
+                overlap.old_closed()
+                if len(overlap):
+                    # What the old socket delivered first and the new one carries too has
+                    # arrived on the new one as well once a ping sent now is answered.
+                    await new.round_trip()
+                new.on_push = self._on_push
+                self.rotations += 1
+                return new
 
     async def _switch(
         self, old: Session, new: Session, rotation: Rotation, observer: abc.ObserverBase[Phase]

@@ -21,6 +21,7 @@ import pytest
 from rxkucoin import Gap, KucoinStreams, WsKey
 from rxkucoin import _protocol as protocol
 from rxkucoin._events import ConnectionEvent, ConnectionState
+from rxkucoin._shard import SocketBudget
 from rxkucoin._shards import ShardSet
 from rxkucoin.sim import Simulator
 from rxkucoin.sim._classic import ClassicSession
@@ -403,7 +404,7 @@ async def test_closing_the_client_while_a_new_shard_dials_is_bounded_and_leaves_
         await until(lambda: sim.stats.live_connections["spot"] == 0, timeout=5)
 
 
-async def test_a_drop_during_a_rotation_gives_one_gap_per_topic_before_its_data() -> None:
+async def test_a_drop_during_a_rotation_gives_each_topic_its_gap_before_its_data() -> None:
     async with Simulator(seed=28, ping_interval_ms=400) as sim:
         creds = sim.add_account("demo", balances={"USDT": "100000"})
         async with KucoinStreams(creds, endpoints=sim.endpoints, max_socket_age=AGE) as streams:
@@ -429,11 +430,14 @@ async def test_a_drop_during_a_rotation_gives_one_gap_per_topic_before_its_data(
             await streams.ready(timeout=15)
             for n, s in enumerate(symbols):
                 sim.publish(_position(s, n))
-            await until(lambda: all(len(r.items) == 2 for r in recs.values()), timeout=15)
+            await until(lambda: all(len(r.data) == 1 for r in recs.values()), timeout=15)
             await asyncio.sleep(0.3)
             for n, (s, r) in enumerate(recs.items()):
-                assert len(r.gaps) == 1 and not r.errors, (s, r.items)
-                assert isinstance(r.items[0], Gap) and _identity(r.items[1]) == (s, Decimal(n))
+                # one Gap, or two when the old socket is found dead after the switch and the
+                # new one just after (a Gap of the rotated socket's loss, then the outage's)
+                assert 1 <= len(r.gaps) <= 2 and not r.errors, (s, r.items)
+                assert all(isinstance(i, Gap) for i in r.items[:-1]), (s, r.items)
+                assert _identity(r.items[-1]) == (s, Decimal(n))
             await until(lambda: sim.stats.live_connections["spot"] == 2, timeout=5)
 
 
@@ -516,16 +520,11 @@ async def test_ready_during_a_slow_rotation_waits_only_for_what_is_not_live() ->
             assert [e for e in events if e.kind in ("reconnect", "rotation failed")] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the budget keeps one spare socket for rotations but does not make a second "
-    "rotation wait for it: two shards due together at max_sockets both dial, the second "
-    "meets KuCoin's 509 (rotation failed), and with slow dials the old socket is cut (Gap)",
-)
 async def test_two_rotations_due_together_at_the_socket_cap_share_the_spare() -> None:
-    """Bug: three sockets allowed (client and simulator): two shards and the one spare kept
-    for a rotation. Shards opened together come due together; with slow welcomes their two
-    rotations overlap, and the second dials a fourth socket, refused with 509."""
+    """Bug (fixed): three sockets allowed (client and simulator): two shards and the one
+    spare kept for a rotation. Shards opened together come due together; with slow welcomes
+    their two rotations overlapped and the second dialled a fourth socket, refused with 509.
+    Now the second waits for the first to close its old socket."""
     async with Simulator(seed=30, ping_interval_ms=400, max_sessions=3) as sim:
         creds = sim.add_account("demo", balances={"USDT": "100000"})
         sim.faults.cut_after(CUT)
@@ -538,3 +537,30 @@ async def test_two_rotations_due_together_at_the_socket_cap_share_the_spare() ->
             assert rec.gaps == [] and rec.errors == []
             assert Counter(_identity(i) for i in rec.data) == feed.published
             assert "cut" not in sim.faults.kinds()
+
+
+async def test_a_second_rotation_waits_for_the_spare_only_at_the_socket_cap() -> None:
+    class Open:
+        open = True
+
+    class Sockets:
+        def __init__(self, n: int) -> None:
+            self.shards = [Open() for _ in range(n)]
+
+    at_cap = SocketBudget(max_sockets=3, spare=1)
+    at_cap.join(Sockets(2))  # type: ignore[arg-type]
+    order: list[str] = []
+
+    async def rotate(name: str, budget: SocketBudget) -> None:
+        async with budget.rotation():
+            order.append(f"{name} in")
+            await asyncio.sleep(0.05)
+            order.append(f"{name} out")
+
+    await asyncio.gather(rotate("a", at_cap), rotate("b", at_cap))
+    assert order == ["a in", "a out", "b in", "b out"]
+    roomy = SocketBudget(max_sockets=50, spare=1)
+    roomy.join(Sockets(2))  # type: ignore[arg-type]
+    order.clear()
+    await asyncio.gather(rotate("a", roomy), rotate("b", roomy))
+    assert order == ["a in", "b in", "a out", "b out"]
