@@ -25,11 +25,14 @@ from rxkucoin._shard import SocketBudget
 from rxkucoin._shards import ShardSet
 from rxkucoin.sim import Simulator
 from rxkucoin.sim._classic import ClassicSession
+from rxkucoin.sim._pro import ProSession
 from rxkucoin.sim._pushes import ClassicPush
 
 from .helpers import Recorder, until
+from .test_rotation import identity, pushed_identity
 
 SPOT = WsKey.SPOT_PRIVATE_V1
+PRO = WsKey.PRIVATE_PRO_V2
 ISOLATED = "/margin/isolatedPosition"
 #: The simulator cuts every socket after CUT seconds; the client rotates at AGE (2% jitter).
 CUT, AGE = 3.0, 1.5
@@ -564,3 +567,46 @@ async def test_a_second_rotation_waits_for_the_spare_only_at_the_socket_cap() ->
     order.clear()
     await asyncio.gather(rotate("a", roomy), rotate("b", roomy))
     assert order == ["a in", "b in", "a out", "b out"]
+
+
+async def test_two_pro_shards_rotating_deliver_every_order_push_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Pro takes one channel per request: 400 topics are 400 frames at each rotation
+    monkeypatch.setattr(ProSession, "rate_ok", lambda self: True)
+    monkeypatch.setattr(protocol, "Pacer", _Unpaced)
+    async with Simulator(seed=31, ping_interval_ms=400) as sim:
+        creds = sim.add_account("demo", balances={"USDT": "10000000", "BTC": "10", "ETH": "10"})
+        pushed: list[Any] = []
+        sim.engine.listen(pushed.append)
+        sim.faults.cut_after(CUT)
+        async with KucoinStreams(creds, endpoints=sim.endpoints, max_socket_age=AGE) as streams:
+            events: list[ConnectionEvent] = []
+            streams.events(PRO).subscribe(events.append)
+            symbols = ["BTC-USDT", *[f"P{i}-USDT" for i in range(398)], "ETH-USDT"]
+            rec = Recorder()
+            streams.pro_orders("SPOT", symbols).with_gaps().subscribe(rec.on_next, rec.on_error)
+            await streams.ready(timeout=15)
+            conn = streams.connection(PRO)
+            assert [s.held_count for s in conn.shards] == [300, 100]
+            rng = random.Random(7)
+            open_orders: list[str] = []
+            while len(r := _rotations(events)) < 2 or min(r.values()) < 2:
+                if open_orders and rng.random() < 0.4:
+                    sim.engine.fill_spot_order("demo", open_orders.pop(0))
+                else:
+                    symbol = rng.choice(["BTC-USDT", "ETH-USDT"])  # one on each socket
+                    price = str(100 + rng.randrange(50))
+                    open_orders.append(
+                        sim.engine.place_spot_order("demo", symbol, "buy", "limit", "0.01", price)
+                    )
+                await asyncio.sleep(0.005)
+            pro = (pushed_identity(p) for p in pushed)  # the engine pushes Classic ones too
+            expected = Counter(i for i in pro if i is not None and i[0] == "pro")
+            await until(lambda: len(rec.items) >= expected.total(), timeout=10)
+            await asyncio.sleep(0.3)
+            assert rec.gaps == [] and rec.errors == []
+            assert Counter(identity(i) for i in rec.items) == expected
+            assert {o.symbol for o in rec.items} == {"BTC-USDT", "ETH-USDT"}
+            assert "cut" not in sim.faults.kinds()
+            await until(lambda: sim.stats.live_connections["pro"] == 2)
