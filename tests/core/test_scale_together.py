@@ -610,3 +610,55 @@ async def test_two_pro_shards_rotating_deliver_every_order_push_once(
             assert {o.symbol for o in rec.items} == {"BTC-USDT", "ETH-USDT"}
             assert "cut" not in sim.faults.kinds()
             await until(lambda: sim.stats.live_connections["pro"] == 2)
+
+
+async def test_the_first_shard_emptied_while_it_rotates_leaves_the_second_in_charge() -> None:
+    async with Simulator(seed=32, ping_interval_ms=400) as sim:
+        creds = sim.add_account("demo", balances={"USDT": "100000"})
+        sim.faults.cut_after(CUT)
+        async with KucoinStreams(creds, endpoints=sim.endpoints, max_socket_age=AGE) as streams:
+            events: list[ConnectionEvent] = []
+            streams.events(SPOT).subscribe(events.append)
+            first = streams.margin_isolated_position([f"O{i}-USDT" for i in range(300)])
+            leaving = first.subscribe()
+            await streams.ready(timeout=15)
+            kept = [f"K{i}-USDT" for i in range(100)]
+            rec = Recorder()
+            streams.margin_isolated_position(kept).with_gaps().subscribe(rec.on_next, rec.on_error)
+            await streams.ready(timeout=15)
+            conn = streams.connection(SPOT)
+            assert isinstance(conn, ShardSet)
+            assert [s.held_count for s in conn.shards] == [300, 100]
+
+            def empty_on_rotating(event: ConnectionEvent) -> None:
+                if event.kind == "rotating" and not event.detail.startswith("shard #"):
+                    asyncio.get_running_loop().call_later(0.02, leaving.dispose)
+
+            streams.events(SPOT).subscribe(empty_on_rotating)
+            feed = Feed(sim, kept)
+            runner = asyncio.create_task(feed.run())
+            try:
+                await until(lambda: conn.shards[0].state.value is ConnectionState.CLOSED, 10)
+                await until(lambda: _rotations(events)["shard #2"] >= 2, timeout=2 * AGE + 10)
+            finally:
+                feed.stopped = True
+                await runner
+            await until(lambda: sim.stats.live_connections["spot"] == 1, timeout=5)
+            assert conn.state.value is ConnectionState.LIVE
+            await streams.ready(timeout=5)
+            total = feed.published.total()
+            await until(lambda: len(rec.items) >= total, timeout=10)
+            await asyncio.sleep(0.3)
+            assert rec.gaps == [] and rec.errors == []
+            assert Counter(_identity(i) for i in rec.data) == feed.published
+            # room again: 200 more fill the second socket, the rest reopen the first
+            more = [f"M{i}-USDT" for i in range(250)]
+            got = Recorder()
+            streams.margin_isolated_position(more).subscribe(got.on_next, got.on_error)
+            await streams.ready(timeout=15)
+            assert sorted(s.held_count for s in conn.shards) == [50, 300]
+            assert sim.stats.live_connections["spot"] == 2
+            for n, s in enumerate(more):
+                sim.publish(_position(s, n))
+            await until(lambda: len(got.items) == 250, timeout=10)
+            assert "cut" not in sim.faults.kinds()
