@@ -662,3 +662,41 @@ async def test_the_first_shard_emptied_while_it_rotates_leaves_the_second_in_cha
                 sim.publish(_position(s, n))
             await until(lambda: len(got.items) == 250, timeout=10)
             assert "cut" not in sim.faults.kinds()
+
+
+async def test_topics_released_and_taken_again_during_a_slow_rotation_arrive_once() -> None:
+    async with Simulator(seed=33, ping_interval_ms=400) as sim:
+        creds = sim.add_account("demo", balances={"USDT": "100000"})
+        async with KucoinStreams(creds, endpoints=sim.endpoints, max_socket_age=AGE) as streams:
+            events: list[ConnectionEvent] = []
+            streams.events(SPOT).subscribe(events.append)
+            streams.margin_isolated_position([f"A{i}-USDT" for i in range(300)]).subscribe()
+            await streams.ready(timeout=15)
+            back = [f"B{i}-USDT" for i in range(100)]
+            first = streams.margin_isolated_position(back).subscribe()
+            await streams.ready(timeout=15)
+            sim.faults.welcome_delay(0.5)  # the rotations' new sockets are slow to open
+            await until(lambda: any(e.kind == "rotating" for e in events), timeout=10)
+            first.dispose()
+            await asyncio.sleep(0.1)
+            rec = Recorder()
+            streams.margin_isolated_position(back).with_gaps().subscribe(rec.on_next, rec.on_error)
+            await until(lambda: len(_rotations(events)) == 2, timeout=10)
+            await streams.ready(timeout=10)
+            sim.faults.welcome_delay(0.0)
+            held = {f"{ISOLATED}:{s}" for s in back}
+
+            def server_holds_each_once() -> bool:
+                server = [{str(k) for k in x.subs} for x in sim._sessions_on("spot")]
+                return sum(len(held & s) for s in server) == len(held)
+
+            await until(server_holds_each_once, timeout=10)
+            for n, s in enumerate(back):
+                sim.publish(_position(s, n))
+            await until(lambda: len(rec.items) >= 100, timeout=10)
+            await asyncio.sleep(0.3)
+            assert rec.gaps == [] and rec.errors == []
+            assert sorted(_identity(i) for i in rec.items) == sorted(
+                (s, Decimal(n)) for n, s in enumerate(back)
+            )
+            await until(lambda: sim.stats.live_connections["spot"] == 2, timeout=5)
