@@ -700,3 +700,28 @@ async def test_topics_released_and_taken_again_during_a_slow_rotation_arrive_onc
                 (s, Decimal(n)) for n, s in enumerate(back)
             )
             await until(lambda: sim.stats.live_connections["spot"] == 2, timeout=5)
+
+
+async def test_closing_the_client_while_a_rotation_waits_for_the_spare_is_bounded() -> None:
+    async with Simulator(seed=34, ping_interval_ms=400, max_sessions=3) as sim:
+        creds = sim.add_account("demo", balances={"USDT": "100000"})
+        streams = KucoinStreams(creds, endpoints=sim.endpoints, max_socket_age=AGE, max_sockets=3)
+        await streams.__aenter__()
+        events: list[ConnectionEvent] = []
+        streams.events(SPOT).subscribe(events.append)
+        completed: list[bool] = []
+        symbols = [f"Q{i}-USDT" for i in range(400)]
+        streams.margin_isolated_position(symbols).with_gaps().subscribe(
+            on_completed=lambda: completed.append(True)
+        )
+        await streams.ready(timeout=15)
+        sim.faults.welcome_delay(2.0)  # the first rotation holds the spare for 2 s
+        await until(lambda: any(e.kind == "rotating" for e in events), timeout=10)
+        await asyncio.sleep(0.2)  # the other shard is due too, and waits
+        assert sum(e.kind == "rotating" for e in events) == 1
+        started = time.monotonic()
+        await streams.aclose()
+        assert time.monotonic() - started <= streams.close_bound
+        assert completed == [True]
+        assert [e for e in events if e.kind == "exception"] == []
+        await until(lambda: sim.stats.live_connections["spot"] == 0, timeout=5)
