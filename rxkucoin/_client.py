@@ -100,7 +100,7 @@ class KucoinStreams(AccountViews):
             WsKey holding more than 300 topics opens further sockets; a topic that would
             need a socket beyond this gets `SubscriptionLimitReached`, and nothing is
             sent. While sockets rotate (``max_socket_age``), one of them is kept free for
-            a rotation's new socket.
+            a rotation's new socket; rotations due together take turns with it.
         max_socket_age: seconds after which each socket is replaced by a new one before
             KuCoin cuts it at 24 h (23.5 h by default, up to 2% earlier at random):
             the new socket is subscribed while the old one still delivers, so a planned
