@@ -84,8 +84,12 @@ class ClassicError(_Classic, frozen=True, kw_only=True, tag="error"):
     data: str | None = None
 
 
-class ClassicMessage(_Classic, frozen=True, kw_only=True, tag="message", rename="camel"):
+class ClassicMessage(_Classic, frozen=True, kw_only=True, tag="message", rename="camel", gc=False):
     """A push. ``data`` is kept raw and decoded by topic and subject later.
+
+    Made with ``gc=False`` (as `ProPush`): one is made per push, and a Struct outside the
+    garbage collector is cheaper to make and free; its fields (text, raw bytes) cannot hold
+    a cycle.
 
     Attributes:
         topic: the subscribed topic, with the concrete symbol for ``:SYMBOL`` topics.
@@ -258,7 +262,7 @@ class ProError(msgspec.Struct, frozen=True, kw_only=True):
     data: str | None = None
 
 
-class ProPush(msgspec.Struct, frozen=True, kw_only=True):
+class ProPush(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A Pro push ``{T, P, d}``.
 
     Attributes:
