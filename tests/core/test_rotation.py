@@ -126,18 +126,23 @@ def pushed_identity(record: Any) -> tuple[Any, ...] | None:
 
 
 class Activity:
-    """Places and fills spot orders all the time, and once more at each switch of socket
-    (when the push goes to both sockets), until stopped."""
+    """Places resting spot orders and fills some of them (``fill``, a share of the steps)
+    through the engine every ``pause`` seconds until stopped; ``open`` is the engine's
+    truth of what rests. The rotation test also steps it at each switch of socket (when
+    the push goes to both sockets)."""
 
-    def __init__(self, sim: Simulator) -> None:
+    def __init__(
+        self, sim: Simulator, *, seed: int = 3, fill: float = 0.5, pause: float = 0.004
+    ) -> None:
         self.sim = sim
-        self.rng = random.Random(3)
+        self.rng = random.Random(seed)
+        self.fill, self.pause = fill, pause
         self.open: list[str] = []
         self.stopped = False
 
     def step(self) -> None:
         engine = self.sim.engine
-        if self.open and self.rng.random() < 0.5:
+        if self.open and self.rng.random() < self.fill:
             engine.fill_spot_order("demo", self.open.pop(self.rng.randrange(len(self.open))))
         else:
             price = str(30000 + self.rng.randrange(100))
@@ -148,7 +153,7 @@ class Activity:
     async def run(self) -> None:
         while not self.stopped:
             self.step()
-            await asyncio.sleep(0.004)
+            await asyncio.sleep(self.pause)
 
 
 @pytest.mark.parametrize("variants", [None, 8], ids=["canonical", "wire-variants"])

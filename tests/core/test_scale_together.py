@@ -29,7 +29,7 @@ from rxkucoin.sim._pro import ProSession
 from rxkucoin.sim._pushes import ClassicPush
 
 from .helpers import Recorder, until
-from .test_rotation import identity, pushed_identity
+from .test_rotation import Activity, identity, pushed_identity
 
 SPOT = WsKey.SPOT_PRIVATE_V1
 PRO = WsKey.PRIVATE_PRO_V2
@@ -181,32 +181,6 @@ async def test_closing_the_client_while_shards_rotate_is_bounded_and_leaves_no_s
         await until(lambda: sim.stats.live_connections["spot"] == 0, timeout=5)
 
 
-class Orders:
-    """Places resting spot orders and fills some of them through the engine, all the time,
-    until stopped; ``open`` is the engine's truth of what rests."""
-
-    def __init__(self, sim: Simulator) -> None:
-        self.sim = sim
-        self.rng = random.Random(5)
-        self.open: list[str] = []
-        self.stopped = False
-
-    def step(self) -> None:
-        engine = self.sim.engine
-        if self.open and self.rng.random() < 0.4:
-            engine.fill_spot_order("demo", self.open.pop(self.rng.randrange(len(self.open))))
-        else:
-            price = str(30000 + self.rng.randrange(100))
-            self.open.append(
-                engine.place_spot_order("demo", "BTC-USDT", "buy", "limit", "0.001", price=price)
-            )
-
-    async def run(self) -> None:
-        while not self.stopped:
-            self.step()
-            await asyncio.sleep(0.01)
-
-
 async def test_open_orders_view_and_expect_order_on_a_rotating_second_shard() -> None:
     async with Simulator(seed=24, ping_interval_ms=400) as sim:
         creds = sim.add_account("demo", balances={"USDT": "10000000", "BTC": "10"})
@@ -218,7 +192,7 @@ async def test_open_orders_view_and_expect_order_on_a_rotating_second_shard() ->
             filler = streams.margin_isolated_position([f"F{i}-USDT" for i in range(300)])
             filler.subscribe()
             await streams.ready(timeout=15)
-            orders = Orders(sim)
+            orders = Activity(sim, seed=5, fill=0.4, pause=0.01)
             view = streams.open_orders("spot")
             resyncs: list[Any] = []
             async with view:
