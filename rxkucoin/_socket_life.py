@@ -285,6 +285,15 @@ class SocketLife:
         loop = asyncio.get_running_loop()
         due = rotation_due(session.opened_at, rotation.max_age, rotation.jitter)
         failures = 0
+
+        def retry_later(error: Exception) -> float:
+            """Report a failed rotation; when to try again (backoff by failures in a row)."""
+            nonlocal failures
+            delay = rotation.backoff(failures)
+            failures += 1
+            observer.on_next(RotationFailed(error, delay))
+            return loop.time() + delay
+
         while True:
             delay = due - loop.time()
             if delay > 0:
@@ -300,10 +309,7 @@ class SocketLife:
                 except (asyncio.CancelledError, ClientClosed):
                     raise
                 except Exception as exc:  # the old socket carries on; try again later
-                    delay = rotation.backoff(failures)
-                    failures += 1
-                    observer.on_next(RotationFailed(exc, delay))
-                    due = loop.time() + delay
+                    due = retry_later(exc)
                     continue
                 sessions.append(new)
                 overlap = await self._switch(session, new, rotation, observer)
@@ -312,11 +318,7 @@ class SocketLife:
                     await asyncio.shield(self._start_close(new))
                     await session.round_trip()  # what the new one delivered first is in
                     session.on_push = self._on_push
-                    error = new.closed.result()
-                    delay = rotation.backoff(failures)
-                    failures += 1
-                    observer.on_next(RotationFailed(error, delay))
-                    due = loop.time() + delay
+                    due = retry_later(new.closed.result())
                     continue
                 sessions.remove(session)
                 await asyncio.shield(self._start_close(session))
