@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
+from reactivex import abc
 
 from rxkucoin._frames import ClassicMessage, decode_classic
 from rxkucoin._protocol import Protocol
@@ -58,7 +59,9 @@ def frame_bytes(i: int) -> bytes:
     )
 
 
-class _Count:
+class Count(abc.ObserverBase[Any]):
+    """An observer that only counts (the benchmarks' subscriber)."""
+
     def __init__(self) -> None:
         self.n = 0
 
@@ -72,16 +75,16 @@ class _Count:
         pass
 
 
-def router(extra: int) -> tuple[Router, _Count]:
+def router(extra: int) -> tuple[Router, Count]:
     held: set[TopicKey] = set()
     r = Router(KEY, holds=held.__contains__, emit=lambda *a, **k: None)
-    count = _Count()
+    count = Count()
     main = TopicKey(KEY, "/spotMarket/tradeOrdersV2")
     r.route(main).data.append(Sink(count, lambda e: None, lambda: None))  # type: ignore[arg-type]
     held.add(main)
     for i in range(extra):
         k = TopicKey(KEY, "/margin/isolatedPosition", f"S{i}-USDT")
-        r.route(k).data.append(Sink(_Count(), lambda e: None, lambda: None))  # type: ignore[arg-type]
+        r.route(k).data.append(Sink(Count(), lambda e: None, lambda: None))  # type: ignore[arg-type]
         held.add(k)
     return r, count
 

@@ -24,10 +24,8 @@ import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
-from reactivex import abc
 
 from rxkucoin._protocol import Protocol
 from rxkucoin._router import Router
@@ -38,6 +36,7 @@ from rxkucoin.keys import WsKey
 from rxkucoin.sim._server import _encode
 
 from .feed import ACCOUNT, order_push
+from .hotpath import Count
 
 KEY = WsKey.SPOT_PRIVATE_V1
 SMALL, LARGE = 2_000, 20_000
@@ -89,25 +88,11 @@ class _Socket:
         return None
 
 
-class _Count(abc.ObserverBase[Any]):
-    def __init__(self) -> None:
-        self.n = 0
-
-    def on_next(self, _: Any) -> None:
-        self.n += 1
-
-    def on_error(self, _: Exception) -> None:
-        pass
-
-    def on_completed(self) -> None:
-        pass
-
-
 async def read(count: int) -> None:
     """Push ``count`` frames through a session, a protocol and a router to one subscriber."""
     loop = asyncio.get_running_loop()
     router = Router(KEY, holds=lambda key: True, emit=lambda *a, **k: None)
-    seen = _Count()
+    seen = Count()
     route = router.route(TopicKey(KEY, "/spotMarket/tradeOrdersV2"))
     route.data.append(Sink(seen, lambda exc: None, lambda: None))
     protocol = Protocol(KEY, loop.time(), connect_id="x", ping_interval=18.0, ping_timeout=10.0)
